@@ -1,0 +1,98 @@
+"""Settings: one pydantic-settings class, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+BACKEND_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BACKEND_DIR.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=(PROJECT_ROOT / ".env", BACKEND_DIR / ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str | None = None
+    redis_auth_url: str | None = None
+    redis_rq_url: str | None = None
+    gcs_bucket: str | None = None
+    gcp_credentials: str | None = None
+    openrouter_api_key: str | None = None
+    data_dir: Path = PROJECT_ROOT / "data"
+    max_upload_bytes: int = Field(default=10 * 1024**3, gt=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    session_lifetime_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    session_cookie_secure: bool = False
+    in_process_workers: int = Field(default=2, ge=1, le=64)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("not a database URL") from exc
+        if url.get_backend_name() != "postgresql":
+            raise ValueError("must be a postgresql:// URL (PostgreSQL with pgvector)")
+        return value
+
+    @field_validator("redis_auth_url", "redis_rq_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the first bad variable, for start-up failures."""
+    first = exc.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"invalid setting {name}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, exiting with a one-line message when a value is bad."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        sys.exit(describe_error(exc))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()
