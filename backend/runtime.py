@@ -34,6 +34,8 @@ class Runtime:
     queue: JobQueue
     session_cache: SessionCache
     storage: Storage
+    # The API server owns the embedded database and stops it; a worker only borrows it.
+    owns_embedded: bool = True
 
     @property
     def database_backend(self) -> str:
@@ -79,6 +81,7 @@ def start_runtime(settings: Settings, *, in_process_jobs: bool = True) -> Runtim
         queue=queue,
         session_cache=cache,
         storage=LocalStorage(settings.storage_dir),
+        owns_embedded=in_process_jobs,
     )
     logger.info(
         "runtime up: database=%s queue=%s sessions=%s storage=%s",
@@ -98,7 +101,7 @@ def stop_runtime() -> None:
         return
     runtime.queue.shutdown(wait=True)
     runtime.engine.dispose()
-    if runtime.embedded is not None:
+    if runtime.embedded is not None and runtime.owns_embedded:
         runtime.embedded.stop()
 
 

@@ -1,0 +1,156 @@
+"""Test fixtures: one real database per test session, migrated with Alembic.
+
+Default: the app starts its own embedded PostgreSQL and runs jobs in-process.
+With TEST_DATABASE_URL and TEST_REDIS_URL: an external Postgres, the Redis session cache,
+RQ, and a real `python -m redis_client.worker` subprocess.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from redis import Redis
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from database.base import Base
+from database.session import session_scope
+from handlers.deps import get_db
+from main import create_app
+from runtime import Runtime, get_runtime
+from tests.support import BACKEND_DIR, PYTHON, login, recreate_database, wait_for_jobs
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+EXTERNAL = bool(TEST_DATABASE_URL)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    database_url = recreate_database(TEST_DATABASE_URL, "vedit_test") if EXTERNAL else None
+    if TEST_REDIS_URL:
+        Redis.from_url(TEST_REDIS_URL).flushdb()
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        redis_auth_url=TEST_REDIS_URL,
+        redis_rq_url=TEST_REDIS_URL,
+        data_dir=data_dir,
+        in_process_workers=2,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, data_dir: Path) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    with TestClient(application):
+        worker = _start_worker(settings, data_dir) if settings.redis_rq_url else None
+        try:
+            yield application
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(30)
+
+
+def _start_worker(settings: Settings, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": get_runtime().database_url,
+        "REDIS_RQ_URL": settings.redis_rq_url or "",
+        "REDIS_AUTH_URL": settings.redis_auth_url or "",
+        "DATA_DIR": str(data_dir),
+    }
+    with open(data_dir / "worker.log", "ab") as log:
+        return subprocess.Popen(
+            [PYTHON, "-m", "redis_client.worker"], cwd=BACKEND_DIR, env=env, stdout=log, stderr=log
+        )
+
+
+@pytest.fixture(scope="session")
+def runtime(app: FastAPI) -> Runtime:
+    return get_runtime()
+
+
+@pytest.fixture
+def db_factory(app: FastAPI, runtime: Runtime) -> Iterator[Callable[[], Session]]:
+    """Sessions inside one outer transaction that is rolled back after the test."""
+    connection = runtime.engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+    def override() -> Iterator[Session]:
+        with session_scope(factory) as db:
+            yield db
+
+    app.dependency_overrides[get_db] = override
+    try:
+        yield factory
+    finally:
+        app.dependency_overrides.pop(get_db, None)
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def db(db_factory: Callable[[], Session]) -> Iterator[Session]:
+    """A session in the test's transaction, to arrange and inspect rows."""
+    session = db_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def committed(app: FastAPI, runtime: Runtime) -> Iterator[Runtime]:
+    """Real commits (for jobs run by other threads or processes); tables emptied afterwards."""
+    yield runtime
+    wait_for_jobs(runtime)
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with runtime.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture
+def make_client(app: FastAPI) -> Callable[[], TestClient]:
+    """A new HTTP client (its own cookie jar); no lifespan, the session app is running."""
+    return lambda: TestClient(app)
+
+
+@pytest.fixture
+def client(db_factory: Callable[[], Session], make_client: Callable[[], TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def user_client(client: TestClient) -> TestClient:
+    login(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fail_on_error_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """A test fails if anything logged an ERROR it did not declare it expects."""
+    caplog.set_level(logging.INFO)
+    yield
+    if request.node.get_closest_marker("allow_error_logs"):
+        return
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    if errors:
+        pytest.fail("unexpected ERROR logs: " + "; ".join(r.getMessage() for r in errors))
