@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     redis_rq_url: str | None = None
     gcs_bucket: str | None = None
     gcp_credentials: str | None = None
+    # Only for GCS-compatible emulators (tests, local dev); production leaves it unset.
+    gcs_endpoint: str | None = None
     openrouter_api_key: str | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_bytes: int = Field(default=10 * 1024**3, gt=0)
