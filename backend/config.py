@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     session_lifetime_seconds: int = Field(default=30 * 24 * 3600, gt=0)
     session_cookie_secure: bool = False
     in_process_workers: int = Field(default=2, ge=1, le=64)
+    # Indexing: attempts before an asset is marked failed; how often dead jobs are looked for.
+    index_max_attempts: int = Field(default=3, ge=1, le=20)
+    reaper_interval_s: float = Field(default=30.0, gt=0)
+    stale_pending_s: float = Field(default=600.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -73,6 +77,11 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.data_dir / "storage"
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for uploads being staged and files being processed."""
+        return self.data_dir / "tmp"
 
     @property
     def embedded_pg_dir(self) -> Path:

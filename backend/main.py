@@ -12,8 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from config import Settings, get_settings
-from handlers import auth, health, projects
+from handlers import assets, auth, health, projects
 from handlers.errors import install_error_handlers
+from jobs.recovery import Reaper
 from runtime import start_runtime, stop_runtime
 
 logger = logging.getLogger(__name__)
@@ -25,9 +26,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = await run_in_threadpool(start_runtime, settings)
+        reaper = Reaper(app.state.runtime)
+        reaper.start()
         try:
             yield
         finally:
+            reaper.stop()
             await run_in_threadpool(stop_runtime)
 
     app = FastAPI(
@@ -45,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     install_error_handlers(app)
-    for router in (health.router, auth.router, projects.router):
+    for router in (health.router, auth.router, projects.router, assets.router):
         app.include_router(router)
     return app
 

@@ -19,7 +19,8 @@ from database.embedded import EmbeddedPostgres
 from database.session import after_commit, create_db_engine, make_sessionmaker, normalize_url
 from redis_client.queue import DEFAULT_RETRY, InProcessQueue, JobQueue, RetryPolicy, RQQueue
 from redis_client.session_cache import NoSessionCache, RedisSessionCache, SessionCache
-from utils.storage import LocalStorage, Storage
+from utils.storage import Storage
+from utils.storage_factory import make_storage
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def start_runtime(settings: Settings, *, in_process_jobs: bool = True) -> Runtim
         sessions=make_sessionmaker(engine),
         queue=queue,
         session_cache=cache,
-        storage=LocalStorage(settings.storage_dir),
+        storage=make_storage(settings),
         owns_embedded=in_process_jobs,
     )
     logger.info(

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Double, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.base import Base, IdMixin, TimestampMixin, utcnow
+
+if TYPE_CHECKING:
+    from utils.ffmpeg import MediaInfo
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -47,3 +52,66 @@ class Project(IdMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index(None, "owner_id", "created_at"),)
+
+
+INDEXING_STATUSES = ("pending", "processing", "completed", "failed")
+ASSET_KINDS = ("video", "audio", "image")
+
+
+class Asset(IdMixin, TimestampMixin, Base):
+    """An uploaded media file, its probed metadata and its indexing state."""
+
+    __tablename__ = "assets"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(500))
+
+    format_name: Mapped[str | None] = mapped_column(String(100))
+    duration_s: Mapped[float | None] = mapped_column(Double)
+    fps_num: Mapped[int | None]
+    fps_den: Mapped[int | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    rotation: Mapped[int] = mapped_column(default=0)
+    video_codec: Mapped[str | None] = mapped_column(String(50))
+    pix_fmt: Mapped[str | None] = mapped_column(String(50))
+    audio_codec: Mapped[str | None] = mapped_column(String(50))
+    audio_channels: Mapped[int | None]
+    sample_rate: Mapped[int | None]
+    bit_rate: Mapped[int | None] = mapped_column(BigInteger)
+
+    indexing_status: Mapped[str] = mapped_column(String(20), default="pending")
+    indexing_stage: Mapped[str | None] = mapped_column(String(30))
+    indexing_progress: Mapped[float] = mapped_column(Double, default=0.0)
+    indexing_attempts: Mapped[int] = mapped_column(default=0)
+    indexing_error: Mapped[str | None] = mapped_column(Text)
+    indexing_started_at: Mapped[datetime | None]
+    indexing_completed_at: Mapped[datetime | None]
+    # Per stage: {"status", "started_at", "completed_at", "error", ...stage results}.
+    stages: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Per rendition: {"key", "size", "content_type", ...}; keys live under the asset prefix.
+    renditions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    __table_args__ = (
+        Index(None, "project_id", "created_at"),
+        Index(None, "indexing_status"),
+        CheckConstraint(f"kind IN {ASSET_KINDS}", name="kind"),
+        CheckConstraint(f"indexing_status IN {INDEXING_STATUSES}", name="indexing_status"),
+    )
+
+    def apply_probe(self, info: MediaInfo) -> None:
+        """Copy probed metadata onto the row."""
+        self.kind = info.kind
+        self.format_name = info.format_name
+        self.duration_s = info.duration_s
+        self.fps_num, self.fps_den = info.fps_num, info.fps_den
+        self.width, self.height, self.rotation = info.width, info.height, info.rotation
+        self.video_codec, self.pix_fmt = info.video_codec, info.pix_fmt
+        self.audio_codec = info.audio_codec
+        self.audio_channels, self.sample_rate = info.audio_channels, info.sample_rate
+        self.bit_rate = info.bit_rate

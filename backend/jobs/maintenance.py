@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from database.models import Project
+from database.locks import advisory_lock, lock_key
+from database.models import Asset, Project
 from database.session import session_scope
 from runtime import get_runtime
-from utils.storage import project_prefix
+from utils.storage import asset_prefix, project_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -22,4 +23,18 @@ def delete_project_files(project_id: str) -> int:
             return 0
     removed = runtime.storage.delete_prefix(project_prefix(project_id))
     logger.info("deleted %d stored objects of project %s", removed, project_id)
+    return removed
+
+
+def delete_asset_files(project_id: str, asset_id: str) -> int:
+    """Remove every stored object of a deleted asset (original and renditions)."""
+    runtime = get_runtime()
+    with session_scope(runtime.sessions) as db:
+        if db.get(Asset, uuid.UUID(asset_id)) is not None:
+            logger.warning("asset %s still exists; its files are kept", asset_id)
+            return 0
+    # Wait for a running indexing job to notice the deletion, so it writes nothing after us.
+    with advisory_lock(runtime.engine, lock_key("index", asset_id), timeout_s=600):
+        removed = runtime.storage.delete_prefix(asset_prefix(project_id, asset_id))
+    logger.info("deleted %d stored objects of asset %s", removed, asset_id)
     return removed

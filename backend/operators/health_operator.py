@@ -13,9 +13,11 @@ from runtime import Runtime
 
 def _probe(backend: str, check: Callable[[], object]) -> ComponentHealth:
     try:
-        check()
+        answered = check()
     except Exception as exc:  # any failure means "not answering"; report it, don't raise
         return ComponentHealth(backend=backend, ok=False, error=str(exc)[:300])
+    if answered is False:
+        return ComponentHealth(backend=backend, ok=False, error="no answer")
     return ComponentHealth(backend=backend, ok=True)
 
 

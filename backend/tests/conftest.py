@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,62 +25,130 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from database.base import Base
+from database.embedded import EmbeddedPostgres
 from database.session import session_scope
 from handlers.deps import get_db
 from main import create_app
 from runtime import Runtime, get_runtime
 from tests.support import BACKEND_DIR, PYTHON, login, recreate_database, wait_for_jobs
 
+pytest_plugins = ["tests.gcs_fixtures"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 EXTERNAL = bool(TEST_DATABASE_URL)
 
 
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("data")
+def _pg_safe_dir() -> Iterator[Path]:
+    # Not under pytest's basetemp: pytest re-chmods that to 0700 whenever another pytest run
+    # starts, which would lock out the embedded server's system user mid-session.
+    path = Path(tempfile.mkdtemp(prefix="vedit-test-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        cluster = EmbeddedPostgres(path / "postgres")
+        if cluster.is_running():
+            cluster.stop()
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def settings(data_dir: Path) -> Settings:
+def data_dir() -> Iterator[Path]:
+    yield from _pg_safe_dir()
+
+
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A DATA_DIR for a server process that runs its own embedded PostgreSQL."""
+    yield from _pg_safe_dir()
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
     database_url = recreate_database(TEST_DATABASE_URL, "vedit_test") if EXTERNAL else None
     if TEST_REDIS_URL:
         Redis.from_url(TEST_REDIS_URL).flushdb()
+    gcs: dict[str, str | None] = {}
+    if EXTERNAL:
+        # The production stack stores media in GCS: a real emulator on loopback.
+        server = request.getfixturevalue("gcs_server")
+        gcs = {
+            "gcs_bucket": server.bucket,
+            "gcs_endpoint": server.endpoint,
+            "gcp_credentials": server.credentials_json,
+        }
     return Settings(
         _env_file=None,
         database_url=database_url,
         redis_auth_url=TEST_REDIS_URL,
         redis_rq_url=TEST_REDIS_URL,
+        **gcs,
         data_dir=data_dir,
         in_process_workers=2,
+        # Tests call recover_assets() themselves; a background pass would race with them.
+        reaper_interval_s=3600,
     )
+
+
+class RQWorkers:
+    """Real `python -m redis_client.worker` processes for the production-stack run."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": get_runtime().database_url,
+            "REDIS_RQ_URL": self.settings.redis_rq_url or "",
+            "REDIS_AUTH_URL": self.settings.redis_auth_url or "",
+            "DATA_DIR": str(self.data_dir),
+            "GCS_BUCKET": self.settings.gcs_bucket or "",
+            "GCS_ENDPOINT": self.settings.gcs_endpoint or "",
+            "GCP_CREDENTIALS": self.settings.gcp_credentials or "",
+        }
+        with open(self.data_dir / "worker.log", "ab") as log:
+            # Its own process group, so a test can kill -9 the worker and its work-horse.
+            self.proc = subprocess.Popen(
+                [PYTHON, "-m", "redis_client.worker"],
+                cwd=BACKEND_DIR,
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
 
 
 @pytest.fixture(scope="session")
 def app(settings: Settings, data_dir: Path) -> Iterator[FastAPI]:
     application = create_app(settings)
     with TestClient(application):
-        worker = _start_worker(settings, data_dir) if settings.redis_rq_url else None
+        workers = RQWorkers(settings, data_dir)
+        application.state.rq_workers = workers
+        if settings.redis_rq_url:
+            workers.start()
         try:
             yield application
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(30)
+            workers.stop()
 
 
-def _start_worker(settings: Settings, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": get_runtime().database_url,
-        "REDIS_RQ_URL": settings.redis_rq_url or "",
-        "REDIS_AUTH_URL": settings.redis_auth_url or "",
-        "DATA_DIR": str(data_dir),
-    }
-    with open(data_dir / "worker.log", "ab") as log:
-        return subprocess.Popen(
-            [PYTHON, "-m", "redis_client.worker"], cwd=BACKEND_DIR, env=env, stdout=log, stderr=log
-        )
+@pytest.fixture
+def rq_workers(app: FastAPI) -> RQWorkers:
+    return app.state.rq_workers
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
-from database.models import Project, User
+from database.models import Asset, Project, User
+from utils.ffmpeg import MediaError, probe
+from utils.storage import Storage, asset_prefix
 
 
 def make_user(db: Session) -> User:
@@ -20,3 +26,37 @@ def make_project(db: Session, owner: User | None = None, name: str = "project") 
     db.add(project)
     db.flush()
     return project
+
+
+def make_asset(
+    db: Session,
+    storage: Storage,
+    project: Project,
+    path: Path,
+    status: str = "pending",
+    **fields: object,
+) -> Asset:
+    """Store `path` as an asset's original and add its row (no indexing is enqueued)."""
+    asset_id = uuid.uuid4()
+    key = asset_prefix(project.id, asset_id) + "original"
+    stored = storage.put_file(key, path)
+    asset = Asset(
+        id=asset_id,
+        project_id=project.id,
+        filename=path.name,
+        size_bytes=stored.size,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        storage_key=key,
+        indexing_status=status,
+        stages={},
+        renditions={"original": {"key": key, "size": stored.size}},
+    )
+    try:
+        asset.apply_probe(probe(path))
+    except MediaError:
+        asset.kind = "video"
+    for name, value in fields.items():
+        setattr(asset, name, value)
+    db.add(asset)
+    db.flush()
+    return asset

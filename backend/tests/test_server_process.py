@@ -38,8 +38,8 @@ def project_names(server: ServerProcess, token: str) -> list[str]:
     return [p["name"] for p in response.json()["projects"]]
 
 
-def test_restart_and_kill_keep_the_data(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def test_restart_and_kill_keep_the_data(tmp_path: Path, server_dir: Path) -> None:
+    data_dir = server_dir
     server = ServerProcess({**EMBEDDED_ENV, "DATA_DIR": str(data_dir)}, tmp_path / "server.log")
     pg = EmbeddedPostgres(data_dir / "postgres")
     server.start()

@@ -6,10 +6,10 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK = 1024 * 1024
@@ -50,7 +50,9 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
-    def signed_url(self, key: str, expires_s: int = 3600, filename: str | None = None) -> str | None:
+    def signed_url(
+        self, key: str, expires_s: int = 3600, filename: str | None = None
+    ) -> str | None:
         """A time-limited direct download URL, or None where the backend has none."""
         ...
 
@@ -59,8 +61,9 @@ class Storage(Protocol):
 
 def check_key(key: str) -> str:
     """Keys are built from ids by the server; refuse anything that could escape the root."""
-    path = PurePosixPath(key)
-    if not key or path.is_absolute() or any(part in ("", ".", "..") for part in path.parts):
+    # Split by hand: PurePosixPath would normalise "a//b" and "./a" into valid-looking keys.
+    parts = key.rstrip("/").split("/")
+    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"invalid storage key: {key!r}")
     return key
 
@@ -159,22 +162,10 @@ class LocalStorage:
         shutil.rmtree(path, ignore_errors=True)
         return count
 
-    def signed_url(self, key: str, expires_s: int = 3600, filename: str | None = None) -> str | None:
+    def signed_url(
+        self, key: str, expires_s: int = 3600, filename: str | None = None
+    ) -> str | None:
         return None
 
     def ping(self) -> bool:
         return self.root.is_dir()
-
-
-@contextmanager
-def temp_download(storage: Storage, key: str, directory: Path) -> Iterator[Path]:
-    """Download an object to a temporary file (for backends without local files)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"dl-{os.getpid()}-{hashlib.sha1(key.encode()).hexdigest()[:16]}"
-    try:
-        with open(target, "wb") as out:
-            for chunk in storage.iter_range(key):
-                out.write(chunk)
-        yield target
-    finally:
-        target.unlink(missing_ok=True)

@@ -39,7 +39,7 @@ def test_health_reports_backends(client: TestClient, runtime: Runtime) -> None:
         assert body["database"] == {"backend": "embedded-postgres", "ok": True, "error": None}
         assert body["redis"]["backend"] == "none"
         assert body["queue"]["backend"] == "in-process"
-    assert body["storage"]["backend"] == "local"
+    assert body["storage"]["backend"] == ("gcs" if EXTERNAL else "local")
 
 
 def test_health_reports_a_dead_redis(client: TestClient, runtime: Runtime) -> None:

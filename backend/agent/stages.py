@@ -1,0 +1,118 @@
+"""Indexing stages: run one media function and store what it made.
+
+Each stage takes a `StageContext` and returns (result, renditions): `result` is kept in
+`asset.stages[name]`, `renditions` are merged into `asset.renditions`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.filmstrip import make_filmstrip
+from agent.proxy import make_proxy
+from agent.thumbnail import make_thumbnail
+from agent.waveform import make_waveform
+from utils.ffmpeg import MediaError, MediaInfo, ProgressCallback, probe
+from utils.storage import Storage
+
+StageOutput = tuple[dict[str, Any], dict[str, dict[str, Any]]]
+
+
+@dataclass
+class StageContext:
+    src: Path
+    workdir: Path
+    prefix: str
+    storage: Storage
+    progress: ProgressCallback
+    info: MediaInfo | None = None
+
+    def store(self, name: str, path: Path, content_type: str, **extra: Any) -> dict[str, Any]:
+        """Move a made file into storage; return its rendition entry."""
+        key = f"{self.prefix}{name}"
+        stored = self.storage.put_file(key, path, content_type, move=True)
+        return {"key": key, "size": stored.size, "content_type": content_type, **extra}
+
+    def store_json(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        path = self.workdir / name
+        path.write_text(json.dumps(data, separators=(",", ":")))
+        return self.store(name, path, "application/json")
+
+
+def check_decoded(info: MediaInfo, decoded_s: float | None, what: str) -> None:
+    """A file that decodes much shorter than its header says is truncated or damaged."""
+    if not info.duration_s or decoded_s is None:
+        return
+    if decoded_s < info.duration_s * 0.95 - 0.5:
+        raise MediaError(
+            f"the file is truncated or damaged: its {what} decodes to {decoded_s:.2f} s "
+            f"of the {info.duration_s:.2f} s its header declares"
+        )
+
+
+def probe_stage(ctx: StageContext) -> StageOutput:
+    ctx.info = probe(ctx.src)
+    return ctx.info.to_dict(), {}
+
+
+def thumbnail_stage(ctx: StageContext) -> StageOutput:
+    assert ctx.info is not None
+    out = ctx.workdir / "thumbnail.jpg"
+    meta = make_thumbnail(ctx.src, ctx.info, out)
+    entry = ctx.store(
+        "thumbnail.jpg", out, "image/jpeg", width=meta["width"], height=meta["height"]
+    )
+    return meta, {"thumbnail": entry}
+
+
+def filmstrip_stage(ctx: StageContext) -> StageOutput:
+    assert ctx.info is not None
+    out = ctx.workdir / "filmstrip.jpg"
+    index = make_filmstrip(ctx.src, ctx.info, out)
+    sprite = ctx.store("filmstrip.jpg", out, "image/jpeg")
+    index_entry = ctx.store_json("filmstrip.json", index)
+    summary = {k: index[k] for k in ("interval_s", "tile_width", "tile_height", "count")}
+    return summary, {"filmstrip": sprite, "filmstrip_index": index_entry}
+
+
+def waveform_stage(ctx: StageContext) -> StageOutput:
+    assert ctx.info is not None
+    if not ctx.info.audio_codec:
+        return {"skipped": "no audio stream"}, {}
+    data = make_waveform(ctx.src, ctx.info)
+    check_decoded(ctx.info, len(data["peaks"]) / data["peaks_per_second"], "audio")
+    entry = ctx.store_json("waveform.json", data)
+    return {"peaks": len(data["peaks"]), "peaks_per_second": data["peaks_per_second"]}, {
+        "waveform": entry
+    }
+
+
+def proxy_stage(ctx: StageContext) -> StageOutput:
+    assert ctx.info is not None
+    out = ctx.workdir / "proxy.mp4"
+    meta = make_proxy(ctx.src, ctx.info, out, progress=ctx.progress)
+    check_decoded(ctx.info, meta.get("duration_s"), "video")
+    entry = ctx.store("proxy.mp4", out, "video/mp4", width=meta["width"], height=meta["height"])
+    return meta, {"proxy": entry}
+
+
+Stage = Callable[[StageContext], StageOutput]
+
+STAGES: dict[str, Stage] = {
+    "probe": probe_stage,
+    "thumbnail": thumbnail_stage,
+    "filmstrip": filmstrip_stage,
+    "waveform": waveform_stage,
+    "proxy": proxy_stage,
+}
+# Relative cost, for one progress figure over all stages.
+WEIGHTS = {"probe": 1, "thumbnail": 1, "filmstrip": 3, "waveform": 2, "proxy": 12}
+STAGES_BY_KIND = {
+    "video": ["probe", "thumbnail", "filmstrip", "waveform", "proxy"],
+    "audio": ["probe", "waveform"],
+    "image": ["probe", "thumbnail"],
+}

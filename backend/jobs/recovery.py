@@ -1,0 +1,89 @@
+"""The reaper: finds indexing runs that died with their worker and retries or fails them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from agent.pipeline import index_asset, index_lock_key
+from database.base import utcnow
+from database.locks import is_locked
+from database.models import Asset
+from database.session import session_scope
+from redis_client.queue import InProcessQueue, RetryPolicy
+from runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+def recover_assets(runtime: Runtime, *, startup: bool = False) -> dict[str, int]:
+    """Requeue or fail assets whose indexing run is gone; returns counts."""
+    settings = runtime.settings
+    # Jobs queued in memory died with the last process: requeue every pending asset.
+    lost_pending = startup and isinstance(runtime.queue, InProcessQueue)
+    stale_before = utcnow() - timedelta(seconds=settings.stale_pending_s)
+    counts = {"requeued": 0, "failed": 0}
+    with session_scope(runtime.sessions) as db:
+        rows = db.scalars(
+            select(Asset)
+            .where(Asset.indexing_status.in_(("processing", "pending")))
+            .with_for_update(skip_locked=True)
+        ).all()
+        to_enqueue: list[str] = []
+        for asset in rows:
+            if asset.indexing_status == "pending" and not lost_pending:
+                if asset.updated_at > stale_before:
+                    continue
+            if is_locked(runtime.engine, index_lock_key(asset.id)):
+                continue  # a live run holds it
+            if asset.indexing_status == "processing":
+                if asset.indexing_attempts >= settings.index_max_attempts:
+                    asset.indexing_status = "failed"
+                    asset.indexing_error = (
+                        f"indexing was interrupted {asset.indexing_attempts} times "
+                        f"(worker stopped during stage {asset.indexing_stage}); giving up"
+                    )
+                    counts["failed"] += 1
+                    continue
+                asset.indexing_status = "pending"
+                asset.indexing_error = (
+                    f"attempt {asset.indexing_attempts} was interrupted during stage "
+                    f"{asset.indexing_stage} (worker stopped); retrying"
+                )
+            asset.updated_at = utcnow()
+            to_enqueue.append(str(asset.id))
+    for asset_id in to_enqueue:
+        runtime.queue.enqueue("index", index_asset, asset_id, retry=RetryPolicy(max=0))
+        counts["requeued"] += 1
+    if any(counts.values()):
+        logger.warning("reaper: %s", counts)
+    return counts
+
+
+class Reaper:
+    """Runs `recover_assets` at start-up and then every `reaper_interval_s` seconds."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="reaper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        startup = True
+        while not self._stop.is_set():
+            try:
+                recover_assets(self.runtime, startup=startup)
+                startup = False
+            except Exception:
+                logger.exception("reaper pass failed")
+            self._stop.wait(self.runtime.settings.reaper_interval_s)
