@@ -73,7 +73,7 @@ def upload(http: httpx.Client, pid: str, path: Path) -> tuple[dict, float]:
     return response.json()["asset"], elapsed
 
 
-def peak_rss_during(proc: psutil.Process, action) -> tuple[float, float]:  # noqa: ANN001
+def peak_rss_during(proc: psutil.Process, action) -> tuple[float, float]:
     """Run `action` while sampling the server's RSS; return (baseline MiB, peak MiB)."""
     baseline = proc.memory_info().rss
     peak = [baseline]

@@ -17,7 +17,7 @@ TIMEOUT_S = 600.0
 
 
 def make_waveform(src: Path, info: MediaInfo, peaks_per_second: int = 50) -> dict:
-    """Min/max peaks (-1..1, `peaks_per_second` pairs a second) of the audio; none if silent."""
+    """Min/max peaks (-1..1, `peaks_per_second` a second) of the audio; [] without audio."""
     if peaks_per_second <= 0:
         raise ValueError("peaks_per_second must be positive")
     # A whole number of samples per bucket, so buckets never straddle a chunk boundary.

@@ -34,9 +34,9 @@ def recover_assets(runtime: Runtime, *, startup: bool = False) -> dict[str, int]
         ).all()
         to_enqueue: list[str] = []
         for asset in rows:
-            if asset.indexing_status == "pending" and not lost_pending:
-                if asset.updated_at > stale_before:
-                    continue
+            recently_queued = asset.updated_at > stale_before
+            if asset.indexing_status == "pending" and not lost_pending and recently_queued:
+                continue
             if is_locked(runtime.engine, index_lock_key(asset.id)):
                 continue  # a live run holds it
             if asset.indexing_status == "processing":

@@ -8,9 +8,9 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.pipeline import index_asset
 from database.base import utcnow
 from database.models import Asset, Project
-from agent.pipeline import index_asset
 from errors import Conflict, NotFound, UnsupportedMedia
 from jobs.maintenance import delete_asset_files
 from models import asset_models as am

@@ -7,6 +7,7 @@ RQ, and a real `python -m redis_client.worker` subprocess.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -94,9 +96,10 @@ def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
 class RQWorkers:
     """Real `python -m redis_client.worker` processes for the production-stack run."""
 
-    def __init__(self, settings: Settings, data_dir: Path) -> None:
+    def __init__(self, settings: Settings, data_dir: Path, log_path: Path) -> None:
         self.settings = settings
         self.data_dir = data_dir
+        self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -110,7 +113,7 @@ class RQWorkers:
             "GCS_ENDPOINT": self.settings.gcs_endpoint or "",
             "GCP_CREDENTIALS": self.settings.gcp_credentials or "",
         }
-        with open(self.data_dir / "worker.log", "ab") as log:
+        with open(self.log_path, "ab") as log:
             # Its own process group, so a test can kill -9 the worker and its work-horse.
             self.proc = subprocess.Popen(
                 [PYTHON, "-m", "redis_client.worker"],
@@ -122,8 +125,13 @@ class RQWorkers:
             )
 
     def kill(self) -> None:
+        """kill -9 the worker and every descendant (RQ puts its work-horse in its own group)."""
         assert self.proc is not None
+        family = psutil.Process(self.proc.pid).children(recursive=True)
         os.killpg(self.proc.pid, signal.SIGKILL)
+        for proc in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
         self.proc.wait(30)
 
     def stop(self) -> None:
@@ -133,10 +141,13 @@ class RQWorkers:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, data_dir: Path) -> Iterator[FastAPI]:
+def app(
+    settings: Settings, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
     application = create_app(settings)
     with TestClient(application):
-        workers = RQWorkers(settings, data_dir)
+        log_path = tmp_path_factory.getbasetemp() / "worker.log"
+        workers = RQWorkers(settings, data_dir, log_path)
         application.state.rq_workers = workers
         if settings.redis_rq_url:
             workers.start()

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 from fastapi.testclient import TestClient
+from rq import Worker
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -59,13 +61,19 @@ def wait_for_jobs(runtime: Runtime, timeout: float = 30.0) -> bool:
         return queue.wait_idle(timeout)
     assert isinstance(queue, RQQueue)
 
+    def idle_now() -> bool:
+        if any(q.count or q.scheduled_job_registry.count for q in queue.queues.values()):
+            return False
+        # A job a killed worker left "started" is not running: only live busy workers count.
+        workers = Worker.all(connection=queue.redis)
+        return not any(w.get_state() == "busy" and psutil.pid_exists(w.pid) for w in workers)
+
     def idle() -> bool:
-        return all(
-            q.count == 0
-            and q.started_job_registry.count == 0
-            and q.scheduled_job_registry.count == 0
-            for q in queue.queues.values()
-        )
+        # Twice, a moment apart: a dequeued job is briefly neither queued nor busy.
+        if not idle_now():
+            return False
+        time.sleep(0.2)
+        return idle_now()
 
     return wait_for(idle, timeout)
 

@@ -61,7 +61,7 @@ def test_server_killed_mid_index_retries_on_restart(tmp_path: Path, server_dir: 
 @pytest.mark.skipif(not EXTERNAL, reason="RQ workers run on the production-stack pass")
 def test_rq_worker_killed_mid_index_is_recovered(
     committed: Runtime,
-    make_client,  # noqa: ANN001
+    make_client,
     rq_workers: RQWorkers,
     tmp_path: Path,
 ) -> None:

@@ -90,7 +90,8 @@ STANDARD_RATES = NTSC_RATES + tuple(Fraction(rate) for rate in (24, 25, 30, 48, 
 
 def probe(path: Path) -> MediaInfo:
     """Describe a media file, or raise MediaError saying why it is not usable."""
-    path = Path(path)
+    # Absolute, so a name like "-x.mp4" or "concat:a|b" cannot read as an option or protocol.
+    path = Path(path).resolve()
     if not path.is_file():
         raise MediaError("The file does not exist.")
     if path.stat().st_size == 0:

@@ -121,7 +121,11 @@ async def stage_upload(
     max_bytes: int,
 ) -> StagedUpload:
     """Parse a multipart body and write its `file` field to a staging file."""
-    if content_length and content_length.isdigit() and int(content_length) > max_bytes + ENVELOPE_BYTES:
+    if (
+        content_length
+        and content_length.isdigit()
+        and int(content_length) > max_bytes + ENVELOPE_BYTES
+    ):
         raise PayloadTooLarge(
             f"file is larger than the limit of {max_bytes} bytes", limit_bytes=max_bytes
         )

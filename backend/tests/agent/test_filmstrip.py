@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,20 +15,23 @@ from utils.ffmpeg import MediaError, probe
 COLOURS = {"red": (255, 0, 0), "green": (0, 128, 0), "blue": (0, 0, 255)}
 
 
-def tile_colour(sprite: Path, frame: dict, tile_w: int, tile_h: int, tmp: Path) -> str:
-    """The named colour closest to the centre pixel of one tile."""
-    info = probe(sprite)
-    assert info.width is not None
+def tile_colours(sprite: Path, index: dict, tmp: Path) -> list[str]:
+    """The named colour closest to the centre pixel of each tile, in index order."""
+    width = probe(sprite).width
+    assert width is not None
     raw = tmp / "sprite.rgb"
     ffmpeg("-i", str(sprite), "-f", "rawvideo", "-pix_fmt", "rgb24", str(raw))
     pixels = raw.read_bytes()
-    x, y = frame["x"] + tile_w // 2, frame["y"] + tile_h // 2
-    pixel = pixels[(y * info.width + x) * 3 :][:3]
-    distance = {
-        name: sum((a - b) ** 2 for a, b in zip(rgb, pixel, strict=True))
-        for name, rgb in COLOURS.items()
-    }
-    return min(distance, key=distance.__getitem__)
+    names = []
+    for frame in index["frames"]:
+        x, y = frame["x"] + index["tile_width"] // 2, frame["y"] + index["tile_height"] // 2
+        pixel = pixels[(y * width + x) * 3 :][:3]
+        distance = {
+            name: sum((a - b) ** 2 for a, b in zip(rgb, pixel, strict=True))
+            for name, rgb in COLOURS.items()
+        }
+        names.append(min(distance, key=distance.__getitem__))
+    return names
 
 
 def test_default_index_matches_the_sprite(tmp_path: Path) -> None:
@@ -36,6 +40,7 @@ def test_default_index_matches_the_sprite(tmp_path: Path) -> None:
 
     index = make_filmstrip(src, probe(src), out)
 
+    assert json.loads(json.dumps(index)) == index
     assert index["interval_s"] == 1.0
     assert (index["count"], index["columns"], index["rows"]) == (10, 10, 1)
     assert (index["tile_width"], index["tile_height"]) == (160, 120)
@@ -83,9 +88,24 @@ def test_each_tile_shows_the_frame_at_its_time(
 
     assert decoder in chosen[0]
     assert index["count"] == 6
-    size = index["tile_width"], index["tile_height"]
-    seen = [tile_colour(out, index["frames"][i], *size, tmp_path) for i in (1, 3, 5)]
-    assert seen == ["red", "green", "blue"]
+    colours = tile_colours(out, index, tmp_path)
+    assert [colours[i] for i in (1, 3, 5)] == ["red", "green", "blue"]
+
+
+def test_parallel_parts_join_without_a_seam(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = make_color_steps(tmp_path / "steps.mp4", ["red", "green", "blue"], 2.0, "keyint=1000")
+    monkeypatch.setattr(filmstrip.os, "cpu_count", lambda: 2)
+    out = tmp_path / "strip.jpg"
+
+    index = make_filmstrip(src, probe(src), out, interval_s=0.25)
+
+    assert index["count"] == 24  # two processes, 12 tiles each
+    colours = tile_colours(out, index, tmp_path)
+    for frame, colour in zip(index["frames"], colours, strict=True):
+        if frame["t"] not in (2.0, 4.0):  # a change of colour lands exactly there
+            assert colour == ["red", "green", "blue"][int(frame["t"] // 2)], frame
 
 
 def test_keyframes_only_when_full_decoding_is_too_slow(
