@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -244,3 +245,54 @@ def test_openapi_documents_the_upload(client: TestClient) -> None:
     assert body["properties"]["file"]["format"] == "binary"
     assert {"201", "413", "415"} <= set(post["responses"])
     assert json.dumps(spec)  # serialisable
+
+
+def test_zero_length_audio_and_wrong_extension(client: TestClient, tmp_path: Path) -> None:
+    pid = project_for(client)
+    silent = tmp_path / "nothing.wav"
+    media.run(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "0", str(silent)])
+    response = upload(client, pid, silent)
+    assert response.status_code == 415, response.text
+    assert "media" in response.json()["error"]["message"].lower()
+
+    # The name does not decide what a file is: a WAV called .mp4 is audio.
+    disguised = upload(client, pid, media.make_wav(tmp_path / "a.wav"), filename="song.mp4")
+    assert disguised.status_code == 201
+    asset = disguised.json()["asset"]
+    assert asset["kind"] == "audio" and asset["filename"] == "song.mp4"
+    assert wait_indexed(client, pid, asset["id"])["indexing_status"] == "completed"
+
+
+def test_deleting_the_project_removes_asset_files(
+    client: TestClient, committed: Runtime, tmp_path: Path
+) -> None:
+    pid = project_for(client)
+    asset = upload(client, pid, media.make_video(tmp_path / "c.mp4", seconds=1)).json()["asset"]
+    wait_indexed(client, pid, asset["id"])
+    prefix = asset_prefix(pid, asset["id"])
+    assert committed.storage.exists(prefix + "proxy.mp4")
+    assert client.delete(f"/projects/{pid}").status_code == 200
+    assert wait_for(lambda: not committed.storage.exists(prefix + "original"), 30)
+    assert not committed.storage.exists(prefix + "proxy.mp4")
+    assert not committed.storage.exists(prefix + "thumbnail.jpg")
+
+
+def test_download_url(client: TestClient, committed: Runtime, tmp_path: Path) -> None:
+    pid = project_for(client)
+    src = media.make_wav(tmp_path / "a.wav")
+    asset = upload(client, pid, src).json()["asset"]
+    body = client.get(f"/projects/{pid}/assets/{asset['id']}/url").json()
+    assert body["ok"] is True
+    if committed.storage.backend == "gcs":
+        # A signed URL straight to the bucket: no session needed, the bytes are the file's.
+        assert body["direct"] is True and "X-Goog-Signature" in body["url"]
+        assert httpx.get(body["url"], timeout=10).content == src.read_bytes()
+    else:
+        assert body["direct"] is False
+        assert client.get(body["url"]).content == src.read_bytes()
+    assert_error(
+        client.get(f"/projects/{pid}/assets/{asset['id']}/url", params={"rendition": "nope"}),
+        422,
+        "validation_error",
+    )
+    wait_indexed(client, pid, asset["id"])
