@@ -133,7 +133,8 @@ def main() -> None:
             assert state["indexing_status"] == "completed", state["indexing_error"]
             size_mb = clip.stat().st_size / 1e6
             rows = [("upload", upload_s, f"{size_mb / upload_s:.0f} MB/s")]
-            for name, stage in state["stages"].items():
+            ordered = sorted(state["stages"].items(), key=lambda kv: kv[1]["started_at"])
+            for name, stage in ordered:
                 rows.append((name, seconds_between(stage["started_at"], stage["completed_at"]), ""))
             total = seconds_between(state["indexing_started_at"], state["indexing_completed_at"])
             rows.append(("indexing total", total, ""))
