@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from config import Settings, get_settings
-from handlers import assets, auth, health, projects
+from handlers import assets, auth, health, projects, timeline
 from handlers.errors import install_error_handlers
 from jobs.recovery import Reaper
 from runtime import start_runtime, stop_runtime
@@ -49,7 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     install_error_handlers(app)
-    for router in (health.router, auth.router, projects.router, assets.router):
+    for router in (
+        health.router,
+        auth.router,
+        projects.router,
+        assets.router,
+        timeline.router,
+    ):
         app.include_router(router)
     return app
 

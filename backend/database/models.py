@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Double, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,3 +124,69 @@ class Asset(IdMixin, TimestampMixin, Base):
         self.audio_codec = info.audio_codec
         self.audio_channels, self.sample_rate = info.audio_channels, info.sample_rate
         self.bit_rate = info.bit_rate
+
+
+class Timeline(IdMixin, TimestampMixin, Base):
+    """One timeline per project; its versions hold the history."""
+
+    __tablename__ = "timelines"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    current_version: Mapped[int] = mapped_column(default=0)
+    # Versions an undo returns to (last = next), and versions a redo restores.
+    undo_stack: Mapped[list[int]] = mapped_column(JSONB, default=list)
+    redo_stack: Mapped[list[int]] = mapped_column(JSONB, default=list)
+
+
+class TimelineVersion(Base):
+    """A version: its parent, who made it, and either a snapshot or how to rebuild it.
+
+    Only some versions store a snapshot; an `edit` is rebuilt by replaying its ops (the audit
+    rows) on its parent, and `undo`/`redo`/`rollback` equal their `source_version`.
+    """
+
+    __tablename__ = "timeline_versions"
+
+    timeline_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("timelines.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(primary_key=True)
+    parent_version: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(20))
+    source_version: Mapped[int | None]
+    author: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    op_count: Mapped[int] = mapped_column(default=0)
+    # Ops to replay from the nearest snapshot to rebuild this version.
+    replay_depth: Mapped[int] = mapped_column(default=0)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # What replaying needs, fixed at edit time: ids the ops generated, assets they used.
+    replay: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('create', 'edit', 'undo', 'redo', 'rollback', 'import')", name="kind"
+        ),
+    )
+
+
+class TimelineOp(Base):
+    """The audit log: every op of every version, in order."""
+
+    __tablename__ = "timeline_ops"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    timeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("timelines.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    seq: Mapped[int]
+    op_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "timeline_id", "version", "seq", unique=True),)

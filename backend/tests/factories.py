@@ -60,3 +60,41 @@ def make_asset(
     db.add(asset)
     db.flush()
     return asset
+
+
+def make_media_row(
+    db: Session,
+    project: Project,
+    *,
+    kind: str = "video",
+    duration_s: float | None = 10.0,
+    fps: tuple[int, int] | None = (24, 1),
+    audio: bool = True,
+    filename: str = "clip.mp4",
+) -> Asset:
+    """An indexed-looking asset row without stored files (for timeline tests)."""
+    asset_id = uuid.uuid4()
+    asset = Asset(
+        id=asset_id,
+        project_id=project.id,
+        kind=kind,
+        filename=filename,
+        size_bytes=1,
+        sha256="0" * 64,
+        storage_key=asset_prefix(project.id, asset_id) + "original",
+        duration_s=duration_s if kind != "image" else None,
+        fps_num=fps[0] if fps and kind == "video" else None,
+        fps_den=fps[1] if fps and kind == "video" else None,
+        width=1920 if kind != "audio" else None,
+        height=1080 if kind != "audio" else None,
+        video_codec="h264" if kind == "video" else None,
+        audio_codec="aac" if audio and kind != "image" else None,
+        audio_channels=2 if audio and kind != "image" else None,
+        sample_rate=48000 if audio and kind != "image" else None,
+        indexing_status="completed",
+        stages={},
+        renditions={},
+    )
+    db.add(asset)
+    db.flush()
+    return asset

@@ -6,11 +6,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+import database.models  # noqa: F401  (registers the tables)
 from database import migrate
+from database.base import Base
 from runtime import Runtime
 from tests.support import recreate_database
 
-TABLES = {"users", "sessions", "projects"}
+TABLES = set(Base.metadata.tables)
 
 
 def tables(url: str) -> set[str]:

@@ -1,0 +1,139 @@
+"""The project's timeline: versions, edit ops, undo/redo, rollback, history, diff."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query
+
+from handlers.deps import CurrentUser, OwnedProject, SessionDep
+from handlers.errors import ERROR_RESPONSES
+from models.api_models import ErrorResponse
+from models.timeline_api import (
+    DiffResponse,
+    HistoryResponse,
+    OpsRequest,
+    TimelineCreate,
+    TimelineResponse,
+)
+from models.timeline_models import Timeline as TimelineDoc
+from operators import timeline_diff, timeline_operator
+
+router = APIRouter(
+    prefix="/projects/{project_id}/timeline",
+    tags=["timeline"],
+    responses={**ERROR_RESPONSES, 409: {"model": ErrorResponse, "description": "conflict"}},
+)
+
+ExpectedVersion = Annotated[
+    int | None,
+    Header(alias="X-Expected-Version", ge=0, description="the version your edit is based on"),
+]
+
+
+def _response(version: int, doc: TimelineDoc) -> TimelineResponse:
+    return TimelineResponse(version=version, timeline=doc.model_dump(mode="json"))
+
+
+@router.post("", status_code=201, response_model=TimelineResponse)
+def timeline_create(
+    project: OwnedProject, db: SessionDep, user_id: CurrentUser, body: TimelineCreate | None = None
+) -> TimelineResponse:
+    """Create the project's timeline (version 0)."""
+    version, doc = timeline_operator.create_timeline(db, project, user_id, body or TimelineCreate())
+    return _response(version, doc)
+
+
+@router.get("", response_model=TimelineResponse)
+def timeline_get(
+    project: OwnedProject,
+    db: SessionDep,
+    version: Annotated[int | None, Query(ge=0)] = None,
+) -> TimelineResponse:
+    """The current version, or `?version=N`."""
+    number, doc = timeline_operator.read_timeline(db, project, version)
+    return _response(number, doc)
+
+
+@router.post("/ops", response_model=TimelineResponse)
+def timeline_ops(
+    body: OpsRequest,
+    project: OwnedProject,
+    db: SessionDep,
+    user_id: CurrentUser,
+    expected: Annotated[
+        int, Header(alias="X-Expected-Version", ge=0, description="the version you edited")
+    ],
+) -> TimelineResponse:
+    """Apply a batch of ops atomically as a new version (409 if X-Expected-Version is stale)."""
+    version, doc = timeline_operator.apply_edit(
+        db, project, user_id, expected, body.ops, body.description, body.agent
+    )
+    return _response(version, doc)
+
+
+@router.post("/undo", response_model=TimelineResponse)
+def timeline_undo(
+    project: OwnedProject, db: SessionDep, user_id: CurrentUser, expected: ExpectedVersion = None
+) -> TimelineResponse:
+    """Undo the last edit still in effect (as a new version)."""
+    return _response(*timeline_operator.undo(db, project, user_id, expected))
+
+
+@router.post("/redo", response_model=TimelineResponse)
+def timeline_redo(
+    project: OwnedProject, db: SessionDep, user_id: CurrentUser, expected: ExpectedVersion = None
+) -> TimelineResponse:
+    """Redo the last undo (as a new version); a new edit clears the redo stack."""
+    return _response(*timeline_operator.redo(db, project, user_id, expected))
+
+
+@router.post("/rollback/{version}", response_model=TimelineResponse)
+def timeline_rollback(
+    project: OwnedProject,
+    db: SessionDep,
+    user_id: CurrentUser,
+    version: Annotated[int, Path(ge=0)],
+    expected: ExpectedVersion = None,
+) -> TimelineResponse:
+    """A new version equal to `version`; nothing in the history is rewritten."""
+    return _response(*timeline_operator.rollback(db, project, user_id, version, expected))
+
+
+@router.get("/history", response_model=HistoryResponse)
+def timeline_history(
+    project: OwnedProject,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    ops: bool = False,
+) -> HistoryResponse:
+    """Versions newest first: parent, author, description, time, and the ops with `?ops=true`."""
+    row, versions, total = timeline_operator.history(db, project, limit, offset, ops)
+    return HistoryResponse(
+        current_version=row.current_version,
+        can_undo=bool(row.undo_stack),
+        can_redo=bool(row.redo_stack),
+        versions=versions,
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/diff", response_model=DiffResponse)
+def timeline_diff_get(
+    project: OwnedProject,
+    db: SessionDep,
+    from_version: Annotated[int, Query(alias="from", ge=0)],
+    to_version: Annotated[int, Query(alias="to", ge=0)],
+) -> DiffResponse:
+    """Items added, removed and changed (by id) between two versions."""
+    added, removed, changed = timeline_diff.diff_versions(db, project, from_version, to_version)
+    return DiffResponse(
+        from_version=from_version,
+        to_version=to_version,
+        added=added,
+        removed=removed,
+        changed=changed,
+    )

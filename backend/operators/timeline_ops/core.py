@@ -1,0 +1,220 @@
+"""Shared pieces of the editor: what the caller supplies, exact frame arithmetic, look-ups.
+
+Internally every time is an exact `Fraction` of frames at the timeline's rate; record times
+are whole frames, a retimed clip's source times may carry a (short, decimal) fraction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+from models.timeline_models import (
+    Clip,
+    Gap,
+    Marker,
+    RationalTime,
+    Stack,
+    Timeline,
+    TimeRange,
+    Track,
+    Transition,
+    clip_speed,
+    fraction_number,
+    number_fraction,
+    rate_fraction,
+    round_half_up,
+)
+from operators.timeline_ops.errors import UnknownItem, WrongItemType
+
+Item = Clip | Gap | Transition | Stack
+Edge = Literal["head", "tail"]
+
+
+def _uuid4() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    """What the editor knows of an asset; `duration` None means a still (any length)."""
+
+    asset_id: str
+    kind: Literal["video", "audio", "image"]
+    duration: RationalTime | None
+    rate: Fraction | float | int | None
+    has_video: bool
+    has_audio: bool
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class EditContext:
+    """Passed to every op: the assets it may reference and the id generator for new objects."""
+
+    assets: Mapping[str, AssetInfo]
+    new_id: Callable[[], str] = field(default_factory=lambda: _uuid4)
+
+
+class Clock:
+    """Converts between RationalTime and exact frames at one timeline's rate."""
+
+    def __init__(self, rate: float | int) -> None:
+        self.rate_value = rate
+        self.rate = rate_fraction(rate)
+
+    def exact(self, t: RationalTime) -> Fraction:
+        """`t` in frames at this rate, exactly."""
+        if t.rate == self.rate_value:
+            return number_fraction(t.value)
+        return number_fraction(t.value) * self.rate / rate_fraction(t.rate)
+
+    def whole(self, t: RationalTime) -> int:
+        """`t` snapped to the nearest whole frame (how op inputs are read)."""
+        return round_half_up(self.exact(t))
+
+    def rt(self, frames: Fraction | int) -> RationalTime:
+        """Frames as a RationalTime at this rate."""
+        return RationalTime(value=fraction_number(Fraction(frames)), rate=self.rate_value)
+
+    def range(self, start: Fraction | int, duration: Fraction | int) -> TimeRange:
+        """A TimeRange at this rate."""
+        return TimeRange(start_time=self.rt(start), duration=self.rt(duration))
+
+    def fmt(self, frames: Fraction | int) -> str:
+        """Frames as seconds for a message: '2 s', '0.5 s', '1.042 s'."""
+        seconds = Fraction(frames) / self.rate
+        text = f"{float(seconds):.3f}".rstrip("0").rstrip(".")
+        return f"{text} s"
+
+
+def clock_of(timeline: Timeline) -> Clock:
+    """The clock of a timeline's rate."""
+    return Clock(timeline.settings.rate)
+
+
+def describe(item: Item | Track | Marker) -> str:
+    """A short reference to an object for messages: 'clip "Beach" (3f2a9c1e)'."""
+    kind = {
+        Clip: "clip",
+        Gap: "gap",
+        Transition: "transition",
+        Stack: "stack",
+        Track: "track",
+        Marker: "marker",
+    }[type(item)]
+    short = (item.id or "")[:8]
+    return f'{kind} "{item.name}" ({short})' if item.name else f"{kind} {short}"
+
+
+def source(item: Clip | Gap, clock: Clock) -> tuple[Fraction, Fraction]:
+    """(start, duration) of the item's source range, in frames."""
+    return clock.exact(item.source_range.start_time), clock.exact(item.source_range.duration)
+
+
+def set_source(item: Clip | Gap, clock: Clock, start: Fraction, duration: Fraction) -> None:
+    """Replace the item's source range."""
+    item.source_range = clock.range(start, duration)
+
+
+def duration(item: Item, clock: Clock) -> Fraction:
+    """How long the item lasts on its track, in frames (a transition takes no time)."""
+    if isinstance(item, Transition):
+        return Fraction(0)
+    if isinstance(item, Stack):
+        if item.source_range is not None:
+            return clock.exact(item.source_range.duration)
+        return max((track_length(t, clock) for t in item.children), default=Fraction(0))
+    length = clock.exact(item.source_range.duration)
+    return length / clip_speed(item) if isinstance(item, Clip) else length
+
+
+def track_length(track: Track, clock: Clock) -> Fraction:
+    """The track's duration in frames."""
+    return sum((duration(c, clock) for c in track.children), Fraction(0))
+
+
+def spans(track: Track, clock: Clock) -> list[tuple[Fraction, Fraction]]:
+    """(start, end) record frames of each child; a transition gets (cut, cut)."""
+    pos, out = Fraction(0), []
+    for child in track.children:
+        end = pos + duration(child, clock)
+        out.append((pos, end))
+        pos = end
+    return out
+
+
+def new_gap(ctx: EditContext, clock: Clock, length: Fraction | int) -> Gap:
+    """A fresh gap of `length` frames."""
+    return Gap(id=ctx.new_id(), source_range=clock.range(0, length))
+
+
+def find_track(timeline: Timeline, track_id: str) -> Track:
+    """The track with this id, or UnknownItem."""
+    for track in timeline.tracks.children:
+        if track.id == track_id:
+            return track
+    raise UnknownItem(f"no track with id {track_id!r} in this timeline", item_id=track_id)
+
+
+@dataclass
+class Loc:
+    track: Track
+    index: int
+    item: Item
+
+
+def locate(timeline: Timeline, item_id: str, kinds: tuple[type, ...], what: str = "clip") -> Loc:
+    """Find a track child by id; UnknownItem if absent, WrongItemType if not one of `kinds`."""
+    for track in timeline.tracks.children:
+        for index, child in enumerate(track.children):
+            if child.id == item_id:
+                if not isinstance(child, kinds):
+                    raise WrongItemType(
+                        f"{describe(child)} is not a {what}", item_id=item_id, expected=what
+                    )
+                return Loc(track, index, child)
+    raise UnknownItem(f"no {what} with id {item_id!r} in this timeline", item_id=item_id)
+
+
+def prev_item(track: Track, index: int) -> int | None:
+    """Index of the nearest non-transition child before `index`."""
+    for i in range(index - 1, -1, -1):
+        if not isinstance(track.children[i], Transition):
+            return i
+    return None
+
+
+def next_item(track: Track, index: int) -> int | None:
+    """Index of the nearest non-transition child after `index`."""
+    for i in range(index + 1, len(track.children)):
+        if not isinstance(track.children[i], Transition):
+            return i
+    return None
+
+
+def edge_transition(track: Track, index: int, edge: Edge) -> int | None:
+    """Index of the transition touching the child's head or tail, if any."""
+    i = index - 1 if edge == "head" else index + 1
+    if 0 <= i < len(track.children) and isinstance(track.children[i], Transition):
+        return i
+    return None
+
+
+def iter_marker_lists(timeline: Timeline) -> Iterator[list[Marker]]:
+    """Every marker list in the timeline: the stack's, tracks', items' (nested stacks too)."""
+    yield from _stack_marker_lists(timeline.tracks)
+
+
+def _stack_marker_lists(stack: Stack) -> Iterator[list[Marker]]:
+    yield stack.markers
+    for track in stack.children:
+        yield track.markers
+        for child in track.children:
+            if isinstance(child, Stack):
+                yield from _stack_marker_lists(child)
+            elif not isinstance(child, Transition):
+                yield child.markers
