@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from config import Settings, get_settings
-from handlers import assets, auth, health, projects, timeline
+from handlers import assets, auth, health, projects, timeline, timeline_io
 from handlers.errors import install_error_handlers
 from jobs.recovery import Reaper
 from runtime import start_runtime, stop_runtime
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projects.router,
         assets.router,
         timeline.router,
+        timeline_io.router,
     ):
         app.include_router(router)
     return app

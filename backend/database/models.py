@@ -164,9 +164,9 @@ class TimelineVersion(Base):
     op_count: Mapped[int] = mapped_column(default=0)
     # Ops to replay from the nearest snapshot to rebuild this version.
     replay_depth: Mapped[int] = mapped_column(default=0)
-    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     # What replaying needs, fixed at edit time: ids the ops generated, assets they used.
-    replay: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    replay: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
 
     __table_args__ = (
         CheckConstraint(

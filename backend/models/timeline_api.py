@@ -78,3 +78,9 @@ class DiffResponse(OkResponse):
     added: list[DiffItem]
     removed: list[DiffItem]
     changed: list[DiffChange]
+
+
+class TimelineImportResponse(TimelineResponse):
+    warnings: list[str] = Field(
+        default_factory=list, description="what the import could not carry over"
+    )

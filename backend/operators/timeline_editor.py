@@ -32,7 +32,8 @@ from operators.timeline_ops.apply import (
     timeline_duration,
     track_duration,
 )
-from operators.timeline_ops.core import AssetInfo, EditContext
+from operators.timeline_ops.clip_ops import bind_references
+from operators.timeline_ops.core import AssetInfo, Clock, EditContext, clock_of
 from operators.timeline_ops.errors import (
     DuplicateId,
     InvalidIndex,
@@ -94,6 +95,7 @@ __all__ = [
     "AddTransition",
     "AppendClip",
     "AssetInfo",
+    "Clock",
     "DuplicateId",
     "EditContext",
     "InsertClip",
@@ -133,7 +135,9 @@ __all__ = [
     "WrongItemType",
     "apply_op",
     "apply_ops",
+    "bind_references",
     "check_invariants",
+    "clock_of",
     "item_ranges",
     "parse_op",
     "referenced_asset_ids",

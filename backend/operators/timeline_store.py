@@ -15,7 +15,7 @@ from dataclasses import asdict
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from database.models import Timeline as TimelineRow
@@ -44,6 +44,10 @@ class _VersionCache:
                 self._items.move_to_end((timeline_id, version))
             return doc
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, timeline_id: uuid.UUID, version: int, doc: TimelineDoc) -> None:
         with self._lock:
             self._items[(timeline_id, version)] = doc
@@ -53,6 +57,20 @@ class _VersionCache:
 
 
 cache = _VersionCache(CACHE_SIZE)
+_PENDING = "timeline_versions_pending"
+
+
+# A new version enters the shared cache only once its transaction commits: a rolled-back
+# version number gets reused by the next edit, and must not be served from the cache.
+@event.listens_for(Session, "after_commit")
+def _publish_versions(session: Session) -> None:
+    for timeline_id, version, doc in session.info.pop(_PENDING, []):
+        cache.put(timeline_id, version, doc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_versions(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def dump_doc(doc: TimelineDoc) -> dict[str, Any]:
@@ -144,7 +162,7 @@ def record_version(
         )
     row.current_version = version
     db.flush()
-    cache.put(row.id, version, doc)
+    db.info.setdefault(_PENDING, []).append((row.id, version, doc))
     return entry
 
 
@@ -155,7 +173,7 @@ def load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
             f"no version {version}: the timeline is at version {row.current_version}",
             code="version_not_found",
         )
-    cached = cache.get(row.id, version)
+    cached = _cached(db, row.id, version)
     if cached is not None:
         return cached
     metas = {
@@ -173,7 +191,7 @@ def load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
     to_replay: list[int] = []
     current = version
     while True:
-        doc = cache.get(row.id, current)
+        doc = _cached(db, row.id, current)
         if doc is not None:
             break
         meta = metas[current]
@@ -192,8 +210,18 @@ def load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
             current = meta.source_version
     if to_replay:
         doc = _replay(db, row.id, doc, list(reversed(to_replay)))
-    cache.put(row.id, version, doc)
+    pending = [v for tid, v, _ in db.info.get(_PENDING, []) if tid == row.id]
+    if not pending or version < min(pending):
+        cache.put(row.id, version, doc)
     return doc
+
+
+def _cached(db: Session, timeline_id: uuid.UUID, version: int) -> TimelineDoc | None:
+    """A version this transaction made (not yet committed), else one from the cache."""
+    for tid, number, doc in db.info.get(_PENDING, []):
+        if tid == timeline_id and number == version:
+            return doc
+    return cache.get(timeline_id, version)
 
 
 def _replay(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
 
 from models.timeline_models import (
@@ -18,6 +19,7 @@ from models.timeline_models import (
 )
 from operators.timeline_ops import op_models as m
 from operators.timeline_ops.core import (
+    AssetInfo,
     Clock,
     EditContext,
     describe,
@@ -196,3 +198,48 @@ def set_gap_duration(tl: Timeline, op: m.SetGapDuration, ctx: EditContext, clock
     """Change a gap's length; later items ripple."""
     loc = locate(tl, op.gap_id, (Gap,), "gap")
     set_source(loc.item, clock, Fraction(0), Fraction(positive(op.duration, clock)))
+
+
+def bind_references(tl: Timeline, assets: Mapping[str, AssetInfo], clock: Clock) -> None:
+    """Give clips of known assets the asset's true media range and kind (after an import).
+
+    Other tools count source time from the media's own start timecode (its available range
+    starts there); our assets start at 0, so such clips and their markers move back by it.
+    """
+
+    def visit(stack: Stack) -> None:
+        for track in stack.children:
+            for child in track.children:
+                if isinstance(child, Stack):
+                    visit(child)
+                    continue
+                if not isinstance(child, Clip):
+                    continue
+                ref = child.media_reference
+                asset = assets.get(ref.asset_id) if isinstance(ref, ExternalReference) else None
+                if asset is None:
+                    continue
+                _rebase_to_media_start(child, clock)
+                media = None if asset.duration is None else clock.exact(asset.duration)
+                ref.available_range = None if media is None else clock.range(0, math.floor(media))
+                facts = {"kind": asset.kind, "has_video": asset.has_video}
+                ref.metadata.setdefault("vedit", {}).update(facts, has_audio=asset.has_audio)
+
+    visit(tl.tracks)
+
+
+def _rebase_to_media_start(clip: Clip, clock: Clock) -> None:
+    ref = clip.media_reference
+    origin = clock.exact(ref.available_range.start_time) if ref.available_range else Fraction(0)
+    if not origin:
+        return
+    start, length = (
+        clock.exact(clip.source_range.start_time),
+        clock.exact(clip.source_range.duration),
+    )
+    clip.source_range = clock.range(start - origin, length)
+    for marker in clip.markers:
+        rng = marker.marked_range
+        marker.marked_range = clock.range(
+            clock.exact(rng.start_time) - origin, clock.exact(rng.duration)
+        )

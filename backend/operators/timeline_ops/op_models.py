@@ -189,6 +189,13 @@ class SetClipProperties(_Op):
     name: Name | None = None
     enabled: bool | None = None
 
+    # Six decimals is beyond what anyone hears or sees, and survives every interchange format
+    # (OTIO writes floats with 15 significant digits).
+    @field_validator("volume", "opacity", "speed")
+    @classmethod
+    def _six_decimals(cls, value: float | None) -> float | None:
+        return None if value is None else round(value, 6)
+
 
 class AddEffect(_Op):
     op: Literal["add_effect"]
