@@ -17,7 +17,16 @@ from models.timeline_models import (
 )
 from operators.timeline_ops import clip_ops, misc_ops, transition_ops, trim_ops
 from operators.timeline_ops import op_models as m
-from operators.timeline_ops.core import Clock, EditContext, Item, clock_of, duration, spans
+from operators.timeline_ops.core import (
+    OWNED,
+    Clock,
+    EditContext,
+    Item,
+    clock_of,
+    clone_metadata,
+    duration,
+    spans,
+)
 from operators.timeline_ops.errors import InvalidOp
 from operators.timeline_ops.invariants import check_invariants
 from operators.timeline_ops.track_edit import normalize
@@ -52,27 +61,93 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
-def apply_op(timeline: Timeline, op: m.Op | Mapping[str, Any], ctx: EditContext) -> Timeline:
-    """A new timeline with `op` applied and every invariant checked; the input is untouched."""
+def apply_op(
+    timeline: Timeline, op: m.Op | Mapping[str, Any], ctx: EditContext, *, verify: bool = True
+) -> Timeline:
+    """A new timeline with `op` applied and every invariant checked; the input is untouched.
+
+    The result shares every item the op did not change with the input (ops copy an item
+    before changing it, see `core.own`), so an edit costs little on a 2,000-clip timeline.
+    `verify=False` skips the invariant checks, for replaying edits that passed them before.
+    """
     if isinstance(op, Mapping):
         op = m.parse_op(dict(op))
-    result = timeline.model_copy(deep=True)
+    stack = timeline.tracks
+    clones = [_clone_track(t) for t in stack.children]
+    origin = {id(clone): track for clone, track in zip(clones, stack.children, strict=True)}
+    result = timeline.model_copy(
+        update={
+            "tracks": stack.model_copy(
+                update={
+                    "children": clones,
+                    "markers": list(stack.markers),
+                    "effects": list(stack.effects),
+                    "metadata": clone_metadata(stack.metadata),
+                }
+            )
+        }
+    )
     clock = clock_of(result)
-    HANDLERS[type(op)](result, op, ctx, clock)
-    for track in result.tracks.children:
-        normalize(track, clock)
-    check_invariants(result, ctx.assets)
+    changed: list[Track] = []
+    token = OWNED.set({})
+    try:
+        HANDLERS[type(op)](result, op, ctx, clock)
+        tracks = result.tracks.children
+        for i, track in enumerate(tracks):
+            before = origin.get(id(track))
+            if before is not None and _same(before, track):
+                tracks[i] = before  # untouched: share the whole track
+            else:
+                normalize(track, clock)
+                changed.append(track)
+    finally:
+        OWNED.reset(token)
+    if verify:
+        check_invariants(result, ctx.assets, tracks=changed)
     return result
 
 
+def _clone_track(track: Track) -> Track:
+    # Shallow: the items stay shared until an op owns one (core.own).
+    return track.model_copy(
+        update={
+            "children": list(track.children),
+            "markers": list(track.markers),
+            "effects": list(track.effects),
+            "metadata": clone_metadata(track.metadata),
+        }
+    )
+
+
+def _identical(a: list[Any], b: list[Any]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _same(before: Track, after: Track) -> bool:
+    """True when the op left the track's copy as it was."""
+    return (
+        _identical(before.children, after.children)
+        and _identical(before.markers, after.markers)
+        and _identical(before.effects, after.effects)
+        and before.name == after.name
+        and before.kind == after.kind
+        and before.enabled == after.enabled
+        and before.metadata == after.metadata
+    )
+
+
 def apply_ops(
-    timeline: Timeline, ops: Sequence[m.Op | Mapping[str, Any]], ctx: EditContext
+    timeline: Timeline,
+    ops: Sequence[m.Op | Mapping[str, Any]],
+    ctx: EditContext,
+    *,
+    verify: bool = True,
 ) -> Timeline:
     """Apply ops in order, all or nothing; an error says which op (0-based) failed."""
     result = timeline
     for index, op in enumerate(ops):
         try:
-            result = apply_op(result, op, ctx)
+            result = apply_op(result, op, ctx, verify=verify)
         except InvalidOp as exc:
             name = op.get("op") if isinstance(op, Mapping) else op.op
             details = {k: v for k, v in exc.details.items() if k != "op_index"}

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
 from models.timeline_models import (
+    VEDIT_KEY,
     Clip,
     Gap,
     Marker,
@@ -69,7 +71,10 @@ class Clock:
     def exact(self, t: RationalTime) -> Fraction:
         """`t` in frames at this rate, exactly."""
         if t.rate == self.rate_value:
-            return number_fraction(t.value)
+            # Plain ints for whole frames: exact too, and far cheaper than Fraction on long
+            # tracks (callers mix them with Fractions freely).
+            value = t.value
+            return value if type(value) is int else number_fraction(value)  # type: ignore[return-value]
         return number_fraction(t.value) * self.rate / rate_fraction(t.rate)
 
     def whole(self, t: RationalTime) -> int:
@@ -129,7 +134,9 @@ def duration(item: Item, clock: Clock) -> Fraction:
             return clock.exact(item.source_range.duration)
         return max((track_length(t, clock) for t in item.children), default=Fraction(0))
     length = clock.exact(item.source_range.duration)
-    return length / clip_speed(item) if isinstance(item, Clip) else length
+    if isinstance(item, Clip) and item.effects:
+        return length / clip_speed(item)
+    return length
 
 
 def track_length(track: Track, clock: Clock) -> Fraction:
@@ -139,7 +146,8 @@ def track_length(track: Track, clock: Clock) -> Fraction:
 
 def spans(track: Track, clock: Clock) -> list[tuple[Fraction, Fraction]]:
     """(start, end) record frames of each child; a transition gets (cut, cut)."""
-    pos, out = Fraction(0), []
+    pos: Fraction | int = 0
+    out = []
     for child in track.children:
         end = pos + duration(child, clock)
         out.append((pos, end))
@@ -150,6 +158,53 @@ def spans(track: Track, clock: Clock) -> list[tuple[Fraction, Fraction]]:
 def new_gap(ctx: EditContext, clock: Clock, length: Fraction | int) -> Gap:
     """A fresh gap of `length` frames."""
     return Gap(id=ctx.new_id(), source_range=clock.range(0, length))
+
+
+# Objects the running op made or copied (by id, kept alive): only these may change in place.
+# Everything else is shared with the timeline the op started from.
+OWNED: ContextVar[dict[int, object] | None] = ContextVar("timeline_owned", default=None)
+
+
+def clone_metadata(metadata: dict) -> dict:
+    """A copy deep enough for ops, which change only our own `vedit` keys in place."""
+    out = dict(metadata)
+    ours = out.get(VEDIT_KEY)
+    if isinstance(ours, dict):
+        out[VEDIT_KEY] = dict(ours)
+    return out
+
+
+def clone_item(item: Item) -> Item:
+    """A copy an op may change: its lists and metadata are new, times and ranges shared
+    (ops replace those, never change them in place)."""
+    if isinstance(item, Stack):
+        return item.model_copy(deep=True)
+    if isinstance(item, Transition):
+        return item.model_copy(update={"metadata": clone_metadata(item.metadata)})
+    return item.model_copy(
+        update={
+            "markers": list(item.markers),
+            "effects": list(item.effects),
+            "metadata": clone_metadata(item.metadata),
+        }
+    )
+
+
+def owned(item: Item) -> Item:
+    """`item` if the running op may change it, else a copy it may (put it in place yourself)."""
+    mine = OWNED.get()
+    if mine is None or id(item) in mine:
+        return item
+    copy = clone_item(item)
+    mine[id(copy)] = copy
+    return copy
+
+
+def own(track: Track, index: int) -> Item:
+    """The track's child at `index`, ready to change: copied first unless the op owns it."""
+    item = owned(track.children[index])
+    track.children[index] = item
+    return item
 
 
 def find_track(timeline: Timeline, track_id: str) -> Track:
@@ -168,7 +223,8 @@ class Loc:
 
 
 def locate(timeline: Timeline, item_id: str, kinds: tuple[type, ...], what: str = "clip") -> Loc:
-    """Find a track child by id; UnknownItem if absent, WrongItemType if not one of `kinds`."""
+    """Find a track child by id, owned by the op; UnknownItem if absent, WrongItemType if not
+    one of `kinds`."""
     for track in timeline.tracks.children:
         for index, child in enumerate(track.children):
             if child.id == item_id:
@@ -176,7 +232,7 @@ def locate(timeline: Timeline, item_id: str, kinds: tuple[type, ...], what: str 
                     raise WrongItemType(
                         f"{describe(child)} is not a {what}", item_id=item_id, expected=what
                     )
-                return Loc(track, index, child)
+                return Loc(track, index, own(track, index))
     raise UnknownItem(f"no {what} with id {item_id!r} in this timeline", item_id=item_id)
 
 
@@ -206,15 +262,15 @@ def edge_transition(track: Track, index: int, edge: Edge) -> int | None:
 
 def iter_marker_lists(timeline: Timeline) -> Iterator[list[Marker]]:
     """Every marker list in the timeline: the stack's, tracks', items' (nested stacks too)."""
-    yield from _stack_marker_lists(timeline.tracks)
+    yield from stack_marker_lists(timeline.tracks)
 
 
-def _stack_marker_lists(stack: Stack) -> Iterator[list[Marker]]:
+def stack_marker_lists(stack: Stack) -> Iterator[list[Marker]]:
     yield stack.markers
     for track in stack.children:
         yield track.markers
         for child in track.children:
             if isinstance(child, Stack):
-                yield from _stack_marker_lists(child)
+                yield from stack_marker_lists(child)
             elif not isinstance(child, Transition):
                 yield child.markers

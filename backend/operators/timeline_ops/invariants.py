@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 
 from pydantic import ValidationError
@@ -34,11 +34,17 @@ from operators.timeline_ops.errors import (
 )
 
 
-def check_invariants(timeline: Timeline, assets: Mapping[str, AssetInfo]) -> None:
-    """Raise the InvalidOp subclass for the first broken rule; return None if all hold."""
+def check_invariants(
+    timeline: Timeline, assets: Mapping[str, AssetInfo], tracks: Sequence[Track] | None = None
+) -> None:
+    """Raise the InvalidOp subclass for the first broken rule; return None if all hold.
+
+    `tracks` limits the per-track checks to those (the ones an edit changed); ids are always
+    checked across the whole timeline.
+    """
     clock = clock_of(timeline)
     _check_ids(timeline)
-    _check_stack(timeline.tracks, assets, clock)
+    _check_stack(timeline.tracks, assets, clock, tracks)
 
 
 def _ids(stack: Stack) -> Iterator[str | None]:
@@ -67,10 +73,16 @@ def _check_ids(timeline: Timeline) -> None:
         seen.add(item_id)
 
 
-def _check_stack(stack: Stack, assets: Mapping[str, AssetInfo], clock: Clock) -> None:
-    for track in stack.children:
+def _check_stack(
+    stack: Stack,
+    assets: Mapping[str, AssetInfo],
+    clock: Clock,
+    only: Sequence[Track] | None = None,
+) -> None:
+    tracks = stack.children if only is None else only
+    for track in tracks:
         _check_track(track, assets, clock)
-    for marker_list in [stack.markers] + [t.markers for t in stack.children]:
+    for marker_list in [stack.markers] + [t.markers for t in tracks]:
         for marker in marker_list:
             if clock.exact(marker.marked_range.duration) < 0:
                 raise InvalidTime(f"{describe(marker)} has a negative duration")

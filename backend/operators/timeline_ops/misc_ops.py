@@ -28,11 +28,12 @@ from operators.timeline_ops.core import (
     describe,
     duration,
     find_track,
-    iter_marker_lists,
     locate,
+    own,
     set_source,
     source,
     spans,
+    stack_marker_lists,
 )
 from operators.timeline_ops.errors import (
     InvalidIndex,
@@ -114,12 +115,32 @@ def add_marker(tl: Timeline, op: m.AddMarker, ctx: EditContext, clock: Clock) ->
 
 def remove_marker(tl: Timeline, op: m.RemoveMarker, ctx: EditContext, clock: Clock) -> None:
     """Delete a marker wherever it is."""
-    for markers in iter_marker_lists(tl):
-        for i, marker in enumerate(markers):
-            if marker.id == op.marker_id:
-                del markers[i]
-                return
+    # The stack's and tracks' marker lists are the op's own copies; an item's is not until
+    # the item is owned.
+    if _drop_marker(tl.tracks.markers, op.marker_id):
+        return
+    for track in tl.tracks.children:
+        if _drop_marker(track.markers, op.marker_id):
+            return
+        for i, child in enumerate(track.children):
+            if isinstance(child, Transition):
+                continue
+            lists = stack_marker_lists(child) if isinstance(child, Stack) else [child.markers]
+            if any(marker.id == op.marker_id for markers in lists for marker in markers):
+                item = own(track, i)
+                lists = stack_marker_lists(item) if isinstance(item, Stack) else [item.markers]
+                for markers in lists:
+                    if _drop_marker(markers, op.marker_id):
+                        return
     raise UnknownItem(f"no marker with id {op.marker_id!r} in this timeline")
+
+
+def _drop_marker(markers: list[Marker], marker_id: str) -> bool:
+    for i, marker in enumerate(markers):
+        if marker.id == marker_id:
+            del markers[i]
+            return True
+    return False
 
 
 def set_speed(clip: Clip, speed: Fraction, ctx: EditContext, clock: Clock) -> None:
@@ -137,7 +158,9 @@ def set_speed(clip: Clip, speed: Fraction, ctx: EditContext, clock: Clock) -> No
     if speed == 1:
         clip.effects = [e for e in clip.effects if not isinstance(e, LinearTimeWarp)]
     elif warp is not None:
-        warp.time_scalar = float(speed)
+        # A new effect object: the old one may be shared with the version before this edit.
+        scaled = warp.model_copy(update={"time_scalar": float(speed)})
+        clip.effects = [scaled if e is warp else e for e in clip.effects]
     else:
         clip.effects.append(LinearTimeWarp(id=ctx.new_id(), time_scalar=float(speed)))
 
@@ -191,17 +214,20 @@ def add_effect(tl: Timeline, op: m.AddEffect, ctx: EditContext, clock: Clock) ->
 
 def remove_effect(tl: Timeline, op: m.RemoveEffect, ctx: EditContext, clock: Clock) -> None:
     """Remove an effect; removing a clip's speed effect returns it to 1x (later items ripple)."""
-    holders: list[Stack | Track | Clip] = [tl.tracks]
-    for track in tl.tracks.children:
-        holders.append(track)
-        holders.extend(c for c in track.children if not isinstance(c, Transition))
-    for holder in holders:
+    for holder in [tl.tracks, *tl.tracks.children]:
         for effect in holder.effects:
-            if effect.id != op.effect_id:
-                continue
-            if isinstance(effect, LinearTimeWarp) and isinstance(holder, Clip):
-                set_speed(holder, Fraction(1), ctx, clock)
-            else:
+            if effect.id == op.effect_id:
                 holder.effects.remove(effect)
+                return
+    for track in tl.tracks.children:
+        for i, child in enumerate(track.children):
+            if isinstance(child, Transition) or all(e.id != op.effect_id for e in child.effects):
+                continue
+            item = own(track, i)
+            effect = next(e for e in item.effects if e.id == op.effect_id)
+            if isinstance(effect, LinearTimeWarp) and isinstance(item, Clip):
+                set_speed(item, Fraction(1), ctx, clock)
+            else:
+                item.effects.remove(effect)
             return
     raise UnknownItem(f"no effect with id {op.effect_id!r} in this timeline")

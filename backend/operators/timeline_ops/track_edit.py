@@ -29,6 +29,8 @@ from operators.timeline_ops.core import (
     edge_transition,
     new_gap,
     next_item,
+    own,
+    owned,
     set_source,
     source,
     spans,
@@ -78,11 +80,13 @@ def split_at(
         if t <= start:
             return i
         if t < end:
-            left, right = split_item(child, t - start, clock, ctx)
+            left, right = split_item(own(track, i), t - start, clock, ctx)
             if keep_right:
                 left.id, right.id = right.id, left.id
-                for a, b in zip(left.effects, right.effects, strict=True):
-                    a.id, b.id = b.id, a.id
+                # New effect objects: the left half's may be shared with the previous version.
+                pairs = list(zip(left.effects, right.effects, strict=True))
+                left.effects = [a.model_copy(update={"id": b.id}) for a, b in pairs]
+                right.effects = [b.model_copy(update={"id": a.id}) for a, b in pairs]
             track.children[i : i + 1] = [left, right]
             return i + 1
     return len(track.children)
@@ -179,20 +183,21 @@ def normalize(track: Track, clock: Clock) -> None:
             if length <= 0:
                 continue
             if kids and isinstance(kids[-1], Gap):
-                prev = kids[-1]
+                prev = kids[-1] = owned(kids[-1])
                 set_source(prev, clock, Fraction(0), duration(prev, clock) + length)
                 prev.markers.extend(child.markers)
                 continue
-        kids.append(child)
         if isinstance(child, Clip):
-            _clamp_fades(child, clock)
+            child = _clamp_fades(child, clock)
+        kids.append(child)
     track.children = kids
 
 
-def _clamp_fades(clip: Clip, clock: Clock) -> None:
+def _clamp_fades(clip: Clip, clock: Clock) -> Clip:
+    """The clip, or an owned copy with fades cut to its length where they are longer."""
     props = clip.metadata.get(VEDIT_KEY)
-    if not isinstance(props, dict):
-        return
+    if not isinstance(props, dict) or not ({"fade_in", "fade_out"} & props.keys()):
+        return clip
     length = duration(clip, clock)
     for key in ("fade_in", "fade_out"):
         fade = props.get(key)
@@ -202,4 +207,7 @@ def _clamp_fades(clip: Clip, clock: Clock) -> None:
             except ValueError:
                 continue  # malformed: check_invariants reports it
             if frames > length:
+                clip = owned(clip)
+                props = clip.metadata[VEDIT_KEY]
                 props[key] = clock.rt(length).model_dump()
+    return clip

@@ -17,6 +17,7 @@ from operators.timeline_ops.core import (
     locate,
     new_gap,
     next_item,
+    own,
     prev_item,
     set_source,
     source,
@@ -116,7 +117,7 @@ def _take_room(track: Track, i: int, edge: Edge, grow: Fraction, clock: Clock) -
             "room first)",
             item_id=clip.id,
         )
-    set_source(neighbour, clock, Fraction(0), duration(neighbour, clock) - grow)
+    set_source(own(track, j), clock, Fraction(0), duration(neighbour, clock) - grow)
 
 
 def split_clip(tl: Timeline, op: m.SplitClip, ctx: EditContext, clock: Clock) -> None:
@@ -171,20 +172,20 @@ def slide_clip(tl: Timeline, op: m.SlideClip, ctx: EditContext, clock: Clock) ->
     why = f"sliding {describe(clip)} by {clock.fmt(delta)}"
     if delta > 0:
         if n is not None:
-            _shrink(track.children[n], "head", delta, clock, why)
+            _shrink(own(track, n), "head", delta, clock, why)
         if p is None:
             track.children.insert(i, new_gap(ctx, clock, delta))
         else:
-            _grow(track.children[p], "tail", delta, clock)
+            _grow(own(track, p), "tail", delta, clock)
     else:
         if p is None:
             raise InvalidTime(
                 f"{describe(clip)} is at the start of its track and can't slide earlier",
                 item_id=clip.id,
             )
-        _shrink(track.children[p], "tail", -delta, clock, why)
+        _shrink(own(track, p), "tail", -delta, clock, why)
         if n is not None:
-            _grow(track.children[n], "head", -delta, clock)
+            _grow(own(track, n), "head", -delta, clock)
 
 
 def roll_edit(tl: Timeline, op: m.RollEdit, ctx: EditContext, clock: Clock) -> None:
@@ -202,7 +203,7 @@ def roll_edit(tl: Timeline, op: m.RollEdit, ctx: EditContext, clock: Clock) -> N
             f"{describe(left)} is the last item on its track; there is no cut after it",
             item_id=left.id,
         )
-    right = track.children[n]
+    right = own(track, n)
     delta = Fraction(clock.whole(op.delta))
     why = f"rolling the cut after {describe(left)} by {clock.fmt(delta)}"
     if delta > 0:
