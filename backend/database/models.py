@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     String,
     Text,
 )
@@ -164,7 +165,10 @@ class TimelineVersion(Base):
     op_count: Mapped[int] = mapped_column(default=0)
     # Ops to replay from the nearest snapshot to rebuild this version.
     replay_depth: Mapped[int] = mapped_column(default=0)
-    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    # The whole timeline as zlib-compressed JSON (smaller and much faster to load than JSONB),
+    # and the schema_version it was written with.
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)
+    snapshot_schema: Mapped[int | None]
     # What replaying needs, fixed at edit time: ids the ops generated, assets they used.
     replay: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
 

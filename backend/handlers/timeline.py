@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from handlers.deps import CurrentUser, OwnedProject, SessionDep
 from handlers.errors import ERROR_RESPONSES
@@ -13,6 +14,7 @@ from models.timeline_api import (
     DiffResponse,
     HistoryResponse,
     OpsRequest,
+    OpsResponse,
     TimelineCreate,
     TimelineResponse,
 )
@@ -31,17 +33,24 @@ ExpectedVersion = Annotated[
 ]
 
 
-def _response(version: int, doc: TimelineDoc) -> TimelineResponse:
-    return TimelineResponse(version=version, timeline=doc.model_dump(mode="json"))
+def timeline_response(
+    version: int, doc: TimelineDoc | None, status: int = 200, **extra: object
+) -> Response:
+    """The response models' JSON, written directly: a 2,000-clip timeline is ~2 MB, and
+    pydantic's own serializer is several times faster than validating it as a dict."""
+    head = json.dumps({"ok": True, "version": version, **extra})[:-1].encode()
+    body = doc.model_dump_json().encode() if doc is not None else b"null"
+    content = head + b', "timeline": ' + body + b"}"
+    return Response(content, status_code=status, media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=TimelineResponse)
 def timeline_create(
     project: OwnedProject, db: SessionDep, user_id: CurrentUser, body: TimelineCreate | None = None
-) -> TimelineResponse:
+) -> Response:
     """Create the project's timeline (version 0)."""
     version, doc = timeline_operator.create_timeline(db, project, user_id, body or TimelineCreate())
-    return _response(version, doc)
+    return timeline_response(version, doc, status=201)
 
 
 @router.get("", response_model=TimelineResponse)
@@ -49,13 +58,13 @@ def timeline_get(
     project: OwnedProject,
     db: SessionDep,
     version: Annotated[int | None, Query(ge=0)] = None,
-) -> TimelineResponse:
+) -> Response:
     """The current version, or `?version=N`."""
     number, doc = timeline_operator.read_timeline(db, project, version)
-    return _response(number, doc)
+    return timeline_response(number, doc)
 
 
-@router.post("/ops", response_model=TimelineResponse)
+@router.post("/ops", response_model=OpsResponse)
 def timeline_ops(
     body: OpsRequest,
     project: OwnedProject,
@@ -64,28 +73,28 @@ def timeline_ops(
     expected: Annotated[
         int, Header(alias="X-Expected-Version", ge=0, description="the version you edited")
     ],
-) -> TimelineResponse:
+) -> Response:
     """Apply a batch of ops atomically as a new version (409 if X-Expected-Version is stale)."""
-    version, doc = timeline_operator.apply_edit(
+    version, doc, created = timeline_operator.apply_edit(
         db, project, user_id, expected, body.ops, body.description, body.agent
     )
-    return _response(version, doc)
+    return timeline_response(version, doc if body.return_timeline else None, created_ids=created)
 
 
 @router.post("/undo", response_model=TimelineResponse)
 def timeline_undo(
     project: OwnedProject, db: SessionDep, user_id: CurrentUser, expected: ExpectedVersion = None
-) -> TimelineResponse:
+) -> Response:
     """Undo the last edit still in effect (as a new version)."""
-    return _response(*timeline_operator.undo(db, project, user_id, expected))
+    return timeline_response(*timeline_operator.undo(db, project, user_id, expected))
 
 
 @router.post("/redo", response_model=TimelineResponse)
 def timeline_redo(
     project: OwnedProject, db: SessionDep, user_id: CurrentUser, expected: ExpectedVersion = None
-) -> TimelineResponse:
+) -> Response:
     """Redo the last undo (as a new version); a new edit clears the redo stack."""
-    return _response(*timeline_operator.redo(db, project, user_id, expected))
+    return timeline_response(*timeline_operator.redo(db, project, user_id, expected))
 
 
 @router.post("/rollback/{version}", response_model=TimelineResponse)
@@ -95,9 +104,9 @@ def timeline_rollback(
     user_id: CurrentUser,
     version: Annotated[int, Path(ge=0)],
     expected: ExpectedVersion = None,
-) -> TimelineResponse:
+) -> Response:
     """A new version equal to `version`; nothing in the history is rewritten."""
-    return _response(*timeline_operator.rollback(db, project, user_id, version, expected))
+    return timeline_response(*timeline_operator.rollback(db, project, user_id, version, expected))
 
 
 @router.get("/history", response_model=HistoryResponse)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from errors import BadRequest, PayloadTooLarge
 from handlers.deps import CurrentUser, OwnedProject, SessionDep
 from handlers.errors import ERROR_RESPONSES
+from handlers.timeline import timeline_response
 from models.api_models import ErrorResponse
 from models.timeline_api import TimelineImportResponse
 from operators import timeline_io_operator
@@ -74,11 +75,9 @@ def timeline_import(
         Header(alias="X-Expected-Version", ge=0, description="the version you are replacing"),
     ] = None,
     description: Annotated[str, Query(max_length=2000)] = "",
-) -> TimelineImportResponse:
+) -> Response:
     """Replace the timeline with OTIO JSON from any tool, as a new version (undoable)."""
     version, doc, warnings = timeline_io_operator.import_timeline(
         db, project, user_id, body, expected, description
     )
-    return TimelineImportResponse(
-        version=version, timeline=doc.model_dump(mode="json"), warnings=warnings
-    )
+    return timeline_response(version, doc, warnings=warnings)

@@ -33,11 +33,25 @@ class OpsRequest(BaseModel):
         pattern=r"^[A-Za-z0-9_.:-]+$",
         description="set when an AI agent makes the edit: recorded as author `agent:<name>`",
     )
+    return_timeline: bool = Field(
+        default=True,
+        description="false: answer with the version and new ids only (for long timelines)",
+    )
 
 
 class TimelineResponse(OkResponse):
     version: int
-    timeline: dict[str, Any]
+    timeline: dict[str, Any] | None = Field(
+        description="the timeline (OTIO JSON with ids); null when the request asked not to"
+    )
+
+
+class OpsResponse(TimelineResponse):
+    created_ids: list[str] = Field(
+        default_factory=list,
+        description="ids given to the items, tracks, markers and effects the ops created, in "
+        "the order they were made (e.g. the right half of a split)",
+    )
 
 
 class VersionInfo(BaseModel):

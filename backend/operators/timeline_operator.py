@@ -118,8 +118,10 @@ def apply_edit(
     ops: list[dict[str, Any]],
     description: str,
     agent: str | None,
-) -> tuple[int, TimelineDoc]:
-    """Apply a batch of ops atomically as version N+1; 409 on a stale N, 422 on a bad op."""
+) -> tuple[int, TimelineDoc, list[str]]:
+    """Apply a batch of ops atomically as version N+1; 409 on a stale N, 422 on a bad op.
+
+    Returns the version, the timeline and the ids the ops created."""
     row = get_row(db, project, for_update=True)
     _check_expected(row, expected)
     current = timeline_store.load_version(db, row, row.current_version)
@@ -156,7 +158,7 @@ def apply_edit(
     )
     row.undo_stack = [*row.undo_stack, row.current_version - 1]
     row.redo_stack = []
-    return row.current_version, doc
+    return row.current_version, doc, ids
 
 
 def _restore(

@@ -3,13 +3,16 @@
 An `edit` version stores no timeline: it is its parent plus its ops (the audit rows), replayed
 with the ids and asset facts recorded when the edit was made, so a replay is exact even after
 assets change. `undo`, `redo` and `rollback` versions equal their `source_version`. Every
-SNAPSHOT_DEPTH replays a version stores a full snapshot, which bounds any rebuild.
+SNAPSHOT_DEPTH ops to replay (counted since the last snapshot) a version stores a full snapshot,
+which bounds any rebuild.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+import zlib
 from collections import OrderedDict
 from dataclasses import asdict
 from fractions import Fraction
@@ -21,11 +24,12 @@ from sqlalchemy.orm import Session
 from database.models import Timeline as TimelineRow
 from database.models import TimelineOp, TimelineVersion
 from errors import NotFound
-from models.timeline_models import RationalTime, upgrade_timeline_json
+from models.timeline_models import SCHEMA_VERSION, RationalTime, upgrade_timeline_json
 from models.timeline_models import Timeline as TimelineDoc
 from operators.timeline_editor import AssetInfo, EditContext, apply_ops, parse_op
+from utils.gc_pause import gc_paused
 
-SNAPSHOT_DEPTH = 100
+SNAPSHOT_DEPTH = 25
 CACHE_SIZE = 32
 
 
@@ -73,10 +77,6 @@ def _drop_versions(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def dump_doc(doc: TimelineDoc) -> dict[str, Any]:
-    return doc.model_dump(mode="json")
-
-
 def load_doc(data: dict[str, Any]) -> TimelineDoc:
     return TimelineDoc.model_validate(upgrade_timeline_json(data))
 
@@ -120,7 +120,7 @@ def record_version(
                 TimelineVersion.timeline_id == row.id, TimelineVersion.version == parent
             )
         )
-        depth = (parent_depth or 0) + 1
+        depth = (parent_depth or 0) + max(len(ops), 1)
     elif source_version is not None:
         depth = (
             db.scalar(
@@ -132,7 +132,7 @@ def record_version(
         )
     snapshot = None
     if kind in ("create", "import") or depth >= SNAPSHOT_DEPTH:
-        snapshot, depth = dump_doc(doc), 0
+        snapshot, depth = zlib.compress(doc.model_dump_json().encode(), 6), 0
     entry = TimelineVersion(
         timeline_id=row.id,
         version=version,
@@ -145,6 +145,7 @@ def record_version(
         op_count=len(ops),
         replay_depth=depth,
         snapshot=snapshot,
+        snapshot_schema=SCHEMA_VERSION if snapshot is not None else None,
         replay=replay if kind == "edit" else None,
     )
     db.add(entry)
@@ -168,6 +169,11 @@ def record_version(
 
 def load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
     """Any version of the timeline, from the cache or rebuilt from its nearest snapshot."""
+    with gc_paused():
+        return _load_version(db, row, version)
+
+
+def _load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
     if version < 0 or version > row.current_version:
         raise NotFound(
             f"no version {version}: the timeline is at version {row.current_version}",
@@ -196,12 +202,7 @@ def load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
             break
         meta = metas[current]
         if meta.has_snapshot:
-            snapshot = db.scalar(
-                select(TimelineVersion.snapshot).where(
-                    TimelineVersion.timeline_id == row.id, TimelineVersion.version == current
-                )
-            )
-            doc = load_doc(snapshot)
+            doc = _load_snapshot(db, row.id, current)
             break
         if meta.kind == "edit":
             to_replay.append(current)
@@ -214,6 +215,19 @@ def load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
     if not pending or version < min(pending):
         cache.put(row.id, version, doc)
     return doc
+
+
+def _load_snapshot(db: Session, timeline_id: uuid.UUID, version: int) -> TimelineDoc:
+    """A stored snapshot; current-schema JSON goes straight to the validator (faster)."""
+    blob, schema = db.execute(
+        select(TimelineVersion.snapshot, TimelineVersion.snapshot_schema).where(
+            TimelineVersion.timeline_id == timeline_id, TimelineVersion.version == version
+        )
+    ).one()
+    text = zlib.decompress(blob)
+    if schema == SCHEMA_VERSION:
+        return TimelineDoc.model_validate_json(text)
+    return load_doc(json.loads(text))
 
 
 def _cached(db: Session, timeline_id: uuid.UUID, version: int) -> TimelineDoc | None:

@@ -88,7 +88,7 @@ def apply_op(
         }
     )
     clock = clock_of(result)
-    changed: list[Track] = []
+    changed: list[tuple[Track, Track | None]] = []
     token = OWNED.set({})
     try:
         HANDLERS[type(op)](result, op, ctx, clock)
@@ -99,11 +99,11 @@ def apply_op(
                 tracks[i] = before  # untouched: share the whole track
             else:
                 normalize(track, clock)
-                changed.append(track)
+                changed.append((track, before))
     finally:
         OWNED.reset(token)
     if verify:
-        check_invariants(result, ctx.assets, tracks=changed)
+        check_invariants(result, ctx.assets, changed)
     return result
 
 

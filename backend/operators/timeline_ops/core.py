@@ -128,7 +128,7 @@ def set_source(item: Clip | Gap, clock: Clock, start: Fraction, duration: Fracti
 def duration(item: Item, clock: Clock) -> Fraction:
     """How long the item lasts on its track, in frames (a transition takes no time)."""
     if isinstance(item, Transition):
-        return Fraction(0)
+        return 0  # type: ignore[return-value]
     if isinstance(item, Stack):
         if item.source_range is not None:
             return clock.exact(item.source_range.duration)
@@ -141,7 +141,7 @@ def duration(item: Item, clock: Clock) -> Fraction:
 
 def track_length(track: Track, clock: Clock) -> Fraction:
     """The track's duration in frames."""
-    return sum((duration(c, clock) for c in track.children), Fraction(0))
+    return sum((duration(c, clock) for c in track.children), 0)  # type: ignore[return-value]
 
 
 def spans(track: Track, clock: Clock) -> list[tuple[Fraction, Fraction]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 
 from pydantic import ValidationError
@@ -35,37 +37,65 @@ from operators.timeline_ops.errors import (
 
 
 def check_invariants(
-    timeline: Timeline, assets: Mapping[str, AssetInfo], tracks: Sequence[Track] | None = None
+    timeline: Timeline,
+    assets: Mapping[str, AssetInfo],
+    changed: Sequence[tuple[Track, Track | None]] | None = None,
 ) -> None:
     """Raise the InvalidOp subclass for the first broken rule; return None if all hold.
 
-    `tracks` limits the per-track checks to those (the ones an edit changed); ids are always
-    checked across the whole timeline.
+    `changed` limits the checks to what an edit changed: (new track, the track it replaced or
+    None) pairs. Other tracks, and items a changed track still shares with the one it
+    replaced, passed before and are the same objects, so only their surroundings (transitions)
+    are looked at again. Ids the op made are fresh, so they are checked within the changed
+    tracks (and against every track id).
     """
     clock = clock_of(timeline)
-    _check_ids(timeline)
-    _check_stack(timeline.tracks, assets, clock, tracks)
+    if changed is None:
+        _check_ids(_ids(timeline.tracks))
+        _check_stack(timeline.tracks, assets, clock)
+        return
+    stack = timeline.tracks
+    _check_ids(
+        itertools.chain(
+            (m.id for m in stack.markers),
+            (e.id for e in stack.effects),
+            (t.id for t in stack.children),
+            *(_track_ids(track, with_own_id=False) for track, _ in changed),
+        )
+    )
+    for track, before in changed:
+        shared = {id(child) for child in before.children} if before is not None else set()
+        _check_track(track, assets, clock, shared)
+    for marker_list in [stack.markers] + [t.markers for t, _ in changed]:
+        for marker in marker_list:
+            if clock.exact(marker.marked_range.duration) < 0:
+                raise InvalidTime(f"{describe(marker)} has a negative duration")
 
 
 def _ids(stack: Stack) -> Iterator[str | None]:
     yield from (m.id for m in stack.markers)
     yield from (e.id for e in stack.effects)
     for track in stack.children:
+        yield from _track_ids(track)
+
+
+def _track_ids(track: Track, *, with_own_id: bool = True) -> Iterator[str | None]:
+    if with_own_id:
         yield track.id
-        yield from (m.id for m in track.markers)
-        yield from (e.id for e in track.effects)
-        for child in track.children:
-            yield child.id
-            if isinstance(child, Stack):
-                yield from _ids(child)
-            elif not isinstance(child, Transition):
-                yield from (m.id for m in child.markers)
-                yield from (e.id for e in child.effects)
+    yield from (m.id for m in track.markers)
+    yield from (e.id for e in track.effects)
+    for child in track.children:
+        yield child.id
+        if isinstance(child, Stack):
+            yield from _ids(child)
+        elif not isinstance(child, Transition):
+            yield from (m.id for m in child.markers)
+            yield from (e.id for e in child.effects)
 
 
-def _check_ids(timeline: Timeline) -> None:
+def _check_ids(ids: Iterable[str | None]) -> None:
     seen: set[str] = set()
-    for item_id in _ids(timeline.tracks):
+    for item_id in ids:
         if not item_id:
             raise InvalidTime("every track, item, marker and effect needs an id")
         if item_id in seen:
@@ -73,16 +103,10 @@ def _check_ids(timeline: Timeline) -> None:
         seen.add(item_id)
 
 
-def _check_stack(
-    stack: Stack,
-    assets: Mapping[str, AssetInfo],
-    clock: Clock,
-    only: Sequence[Track] | None = None,
-) -> None:
-    tracks = stack.children if only is None else only
-    for track in tracks:
+def _check_stack(stack: Stack, assets: Mapping[str, AssetInfo], clock: Clock) -> None:
+    for track in stack.children:
         _check_track(track, assets, clock)
-    for marker_list in [stack.markers] + [t.markers for t in tracks]:
+    for marker_list in [stack.markers] + [t.markers for t in stack.children]:
         for marker in marker_list:
             if clock.exact(marker.marked_range.duration) < 0:
                 raise InvalidTime(f"{describe(marker)} has a negative duration")
@@ -96,12 +120,19 @@ def _whole(frames: Fraction, what: str, clock: Clock) -> None:
         )
 
 
-def _check_track(track: Track, assets: Mapping[str, AssetInfo], clock: Clock) -> None:
+def _check_track(
+    track: Track,
+    assets: Mapping[str, AssetInfo],
+    clock: Clock,
+    shared: AbstractSet[int] = frozenset(),
+) -> None:
     kids = track.children
     for i, child in enumerate(kids):
         if isinstance(child, Transition):
             _check_transition(track, i, assets, clock)
             continue
+        if id(child) in shared:
+            continue  # unchanged, on the same track: it passed when it was made
         length = duration(child, clock)
         if length <= 0:
             raise NonPositiveDuration(

@@ -208,6 +208,26 @@ def test_undo_redo_rollback(setup: tuple[Editor, dict[str, str]]) -> None:
     assert [v["version"] for v in history["versions"]] == list(range(editor.version, -1, -1))
 
 
+def test_minimal_response_returns_created_ids(setup: tuple[Editor, dict[str, str]]) -> None:
+    editor, assets = setup
+    response = editor.ops({"op": "add_track", "kind": "video"}, return_timeline=False)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["timeline"] is None and body["version"] == 1
+    (track,) = body["created_ids"]
+    append = {
+        "op": "append_clip",
+        "track_id": track,
+        "asset_id": assets["a"],
+        "source_range": rng(0, 48),
+    }
+    (clip,) = editor.ops(append, return_timeline=False).json()["created_ids"]
+    split = {"op": "split_clip", "clip_id": clip, "at": rt(12)}
+    (right,) = editor.ops(split, return_timeline=False).json()["created_ids"]
+    timeline = editor.get()["timeline"]
+    assert [c["id"] for c in clips(tracks(timeline)[0])] == [clip, right]
+
+
 def test_history_records_authors_and_ops(setup: tuple[Editor, dict[str, str]]) -> None:
     editor, _ = setup
     user_id = editor.client.get("/auth/session").json()["user_id"]

@@ -61,12 +61,12 @@ def test_undo_redo_and_replay_restore_every_version_exactly(
     user = project.owner_id
     ids = project_assets(db, project)
     _, doc = timeline_operator.create_timeline(db, project, user, TimelineCreate(name="p"))
-    version, doc = timeline_operator.apply_edit(
+    version, doc, _ = timeline_operator.apply_edit(
         db, project, user, 0, [{"op": "add_track", "kind": k} for k in ("video", "video", "audio")],
         "", None,
     )  # fmt: skip
     tracks = [t.id for t in doc.tracks.children]
-    version, doc = timeline_operator.apply_edit(
+    version, doc, _ = timeline_operator.apply_edit(
         db, project, user, version, seed_ops(ids, tracks), "", None
     )
     seen = {version: doc.model_dump()}
@@ -75,7 +75,7 @@ def test_undo_redo_and_replay_restore_every_version_exactly(
         if isinstance(op.get("asset_id"), str) and op["asset_id"] in ASSETS:
             op["asset_id"] = ids[op["asset_id"]]
         try:
-            after_v, after = timeline_operator.apply_edit(
+            after_v, after, _ = timeline_operator.apply_edit(
                 db, project, user, version, [op], "", None
             )
         except InvalidOperation:
