@@ -162,7 +162,8 @@ def set_speed(clip: Clip, speed: Fraction, ctx: EditContext, clock: Clock) -> No
         scaled = warp.model_copy(update={"time_scalar": float(speed)})
         clip.effects = [scaled if e is warp else e for e in clip.effects]
     else:
-        clip.effects.append(LinearTimeWarp(id=ctx.new_id(), time_scalar=float(speed)))
+        # First in the list: the retime applies before any other effect (OTIO applies in order).
+        clip.effects.insert(0, LinearTimeWarp(id=ctx.new_id(), time_scalar=float(speed)))
 
 
 def set_clip_properties(
