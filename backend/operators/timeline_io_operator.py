@@ -19,7 +19,7 @@ from operators.timeline_editor import (
     referenced_asset_ids,
 )
 from operators.timeline_interchange import ImportAsset, export_timeline, import_otio
-from operators.timeline_operator import _check_expected, author_of, get_row, to_asset_info
+from operators.timeline_operator import author_of, check_expected, get_row, to_asset_info
 
 
 def export(
@@ -53,7 +53,7 @@ def import_timeline(
 ) -> tuple[int, TimelineDoc, list[str]]:
     """OTIO JSON from any tool as the next version; clips map to assets by id, URL or name."""
     row = get_row(db, project, for_update=True)
-    _check_expected(row, expected)
+    check_expected(row, expected)
     assets = db.scalars(select(Asset).where(Asset.project_id == project.id)).all()
     # The first URL is what clips keep (as for clips placed by ops); the file name matches.
     choices = [

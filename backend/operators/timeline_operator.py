@@ -60,7 +60,7 @@ def read_timeline(db: Session, project: Project, version: int | None) -> tuple[i
     return number, timeline_store.load_version(db, row, number)
 
 
-def _check_expected(row: TimelineRow, expected: int | None) -> None:
+def check_expected(row: TimelineRow, expected: int | None) -> None:
     if expected is not None and expected != row.current_version:
         raise Conflict(
             f"the timeline is at version {row.current_version}, not {expected}: "
@@ -123,7 +123,7 @@ def apply_edit(
 
     Returns the version, the timeline and the ids the ops created."""
     row = get_row(db, project, for_update=True)
-    _check_expected(row, expected)
+    check_expected(row, expected)
     current = timeline_store.load_version(db, row, row.current_version)
     try:
         parsed = [parse_op(op) for op in ops]
@@ -188,7 +188,7 @@ def undo(
 ) -> tuple[int, TimelineDoc]:
     """A new version equal to the one before the last edit still in effect."""
     row = get_row(db, project, for_update=True)
-    _check_expected(row, expected)
+    check_expected(row, expected)
     if not row.undo_stack:
         raise Conflict("nothing to undo", code="nothing_to_undo")
     *rest, target = row.undo_stack
@@ -204,7 +204,7 @@ def redo(
 ) -> tuple[int, TimelineDoc]:
     """A new version equal to the one the last undo left."""
     row = get_row(db, project, for_update=True)
-    _check_expected(row, expected)
+    check_expected(row, expected)
     if not row.redo_stack:
         raise Conflict("nothing to redo", code="nothing_to_redo")
     *rest, target = row.redo_stack
@@ -220,7 +220,7 @@ def rollback(
 ) -> tuple[int, TimelineDoc]:
     """A new version equal to `version`; history is kept, and the rollback can be undone."""
     row = get_row(db, project, for_update=True)
-    _check_expected(row, expected)
+    check_expected(row, expected)
     previous = row.current_version
     result = _restore(db, row, version, "rollback", user_id, f"rollback to version {version}")
     row.undo_stack = [*row.undo_stack, previous]

@@ -260,12 +260,8 @@ def edge_transition(track: Track, index: int, edge: Edge) -> int | None:
     return None
 
 
-def iter_marker_lists(timeline: Timeline) -> Iterator[list[Marker]]:
-    """Every marker list in the timeline: the stack's, tracks', items' (nested stacks too)."""
-    yield from stack_marker_lists(timeline.tracks)
-
-
 def stack_marker_lists(stack: Stack) -> Iterator[list[Marker]]:
+    """Every marker list under a stack: its own, its tracks', their items' (nested too)."""
     yield stack.markers
     for track in stack.children:
         yield track.markers
