@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -187,31 +187,36 @@ def undo(
     db: Session, project: Project, user_id: uuid.UUID, expected: int | None
 ) -> tuple[int, TimelineDoc]:
     """A new version equal to the one before the last edit still in effect."""
-    row = get_row(db, project, for_update=True)
-    check_expected(row, expected)
-    if not row.undo_stack:
-        raise Conflict("nothing to undo", code="nothing_to_undo")
-    *rest, target = row.undo_stack
-    previous = row.current_version
-    result = _restore(db, row, target, "undo", user_id, f"undo to version {target}")
-    row.undo_stack = rest
-    row.redo_stack = [*row.redo_stack, previous]
-    return result
+    return _step(db, project, user_id, expected, "undo")
 
 
 def redo(
     db: Session, project: Project, user_id: uuid.UUID, expected: int | None
 ) -> tuple[int, TimelineDoc]:
     """A new version equal to the one the last undo left."""
+    return _step(db, project, user_id, expected, "redo")
+
+
+def _step(
+    db: Session,
+    project: Project,
+    user_id: uuid.UUID,
+    expected: int | None,
+    kind: Literal["undo", "redo"],
+) -> tuple[int, TimelineDoc]:
+    # Undo pops the undo stack and pushes the version it leaves onto the redo stack; redo the
+    # other way round.
     row = get_row(db, project, for_update=True)
     check_expected(row, expected)
-    if not row.redo_stack:
-        raise Conflict("nothing to redo", code="nothing_to_redo")
-    *rest, target = row.redo_stack
+    source, other = ("undo_stack", "redo_stack") if kind == "undo" else ("redo_stack", "undo_stack")
+    stack = getattr(row, source)
+    if not stack:
+        raise Conflict(f"nothing to {kind}", code=f"nothing_to_{kind}")
+    *rest, target = stack
     previous = row.current_version
-    result = _restore(db, row, target, "redo", user_id, f"redo to version {target}")
-    row.redo_stack = rest
-    row.undo_stack = [*row.undo_stack, previous]
+    result = _restore(db, row, target, kind, user_id, f"{kind} to version {target}")
+    setattr(row, source, rest)
+    setattr(row, other, [*getattr(row, other), previous])
     return result
 
 
