@@ -19,7 +19,13 @@ from operators.timeline_editor import (
     referenced_asset_ids,
 )
 from operators.timeline_interchange import ImportAsset, export_timeline, import_otio
-from operators.timeline_operator import author_of, check_expected, get_row, to_asset_info
+from operators.timeline_operator import (
+    author_of,
+    check_expected,
+    get_row,
+    parse_uuid,
+    to_asset_info,
+)
 
 
 def export(
@@ -29,7 +35,7 @@ def export(
     row = get_row(db, project)
     number = row.current_version if version is None else version
     doc = timeline_store.load_version(db, row, number)
-    wanted = {uuid.UUID(a) for a in referenced_asset_ids(doc) if _is_uuid(a)}
+    wanted = {parse_uuid(a) for a in referenced_asset_ids(doc)} - {None}
     # Desktop editors relink media by file name, so that is what the file points at.
     names = dict(
         db.execute(
@@ -84,11 +90,3 @@ def import_timeline(
     row.undo_stack = [*row.undo_stack, previous]
     row.redo_stack = []
     return row.current_version, doc, warnings
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -70,16 +70,19 @@ def check_expected(row: TimelineRow, expected: int | None) -> None:
         )
 
 
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """`value` as a UUID, or None when it is not one (ids in ops and files are untrusted)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 def asset_infos(db: Session, project: Project, ops: list[dict[str, Any]]) -> dict[str, AssetInfo]:
     """What the editor needs to know of the project's assets the ops name."""
-    wanted: set[uuid.UUID] = set()
-    for op in ops:
-        raw = op.get("asset_id")
-        if isinstance(raw, str):
-            try:
-                wanted.add(uuid.UUID(raw))
-            except ValueError:
-                continue
+    wanted = {parse_uuid(op.get("asset_id")) for op in ops} - {None}
     if not wanted:
         return {}
     rows = db.scalars(

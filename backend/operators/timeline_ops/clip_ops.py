@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 
 from models.timeline_models import (
+    VEDIT_KEY,
     Clip,
     ExternalReference,
     Gap,
@@ -91,19 +92,12 @@ def make_clip(
             f"{clock.fmt(media)} of asset {label!r}",
             asset_id=asset_id,
         )
-    available = None if media is None else clock.range(0, math.floor(media))
     ref = ExternalReference(
         target_url=f"vedit://assets/{asset_id}",
         asset_id=asset_id,
         name=asset.name,
-        available_range=available,
-        metadata={
-            "vedit": {
-                "kind": asset.kind,
-                "has_video": asset.has_video,
-                "has_audio": asset.has_audio,
-            }
-        },
+        available_range=_media_window(asset, clock),
+        metadata={VEDIT_KEY: _asset_facts(asset)},
     )
     clip = Clip(
         id=ctx.new_id(),
@@ -200,6 +194,19 @@ def set_gap_duration(tl: Timeline, op: m.SetGapDuration, ctx: EditContext, clock
     set_source(loc.item, clock, Fraction(0), Fraction(positive(op.duration, clock)))
 
 
+def _media_window(asset: AssetInfo, clock: Clock) -> TimeRange | None:
+    """The asset's whole frames from 0 (None for a still: any length)."""
+    if asset.duration is None:
+        return None
+    return clock.range(0, math.floor(clock.exact(asset.duration)))
+
+
+def _asset_facts(asset: AssetInfo) -> dict[str, object]:
+    """What a reference keeps of its asset, so edits need not look the asset up again
+    (`invariants.asset_of` reads it back)."""
+    return {"kind": asset.kind, "has_video": asset.has_video, "has_audio": asset.has_audio}
+
+
 def bind_references(tl: Timeline, assets: Mapping[str, AssetInfo], clock: Clock) -> None:
     """Give clips of known assets the asset's true media range and kind (after an import).
 
@@ -220,10 +227,8 @@ def bind_references(tl: Timeline, assets: Mapping[str, AssetInfo], clock: Clock)
                 if asset is None:
                     continue
                 _rebase_to_media_start(child, clock)
-                media = None if asset.duration is None else clock.exact(asset.duration)
-                ref.available_range = None if media is None else clock.range(0, math.floor(media))
-                facts = {"kind": asset.kind, "has_video": asset.has_video}
-                ref.metadata.setdefault("vedit", {}).update(facts, has_audio=asset.has_audio)
+                ref.available_range = _media_window(asset, clock)
+                ref.metadata.setdefault(VEDIT_KEY, {}).update(_asset_facts(asset))
 
     visit(tl.tracks)
 
