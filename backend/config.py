@@ -32,7 +32,16 @@ class Settings(BaseSettings):
     gcp_credentials: str | None = None
     # Only for GCS-compatible emulators (tests, local dev); production leaves it unset.
     gcs_endpoint: str | None = None
+    # OpenRouter (OpenAI-compatible): with a key, shot/asset descriptions, remote embeddings
+    # and the retrieval agent's tool-calling loop run there; without one, everything is local.
     openrouter_api_key: str | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    openrouter_chat_model: str = "openai/gpt-4o-mini"
+    openrouter_vision_model: str = "openai/gpt-4o-mini"
+    openrouter_embedding_model: str = "openai/text-embedding-3-small"
+    openrouter_max_shots: int = Field(default=24, ge=0, le=500)
+    # Threads for the local models (Whisper, MiniLM); 2-core machines do best with 1-2.
+    ai_threads: int = Field(default=2, ge=1, le=64)
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_bytes: int = Field(default=10 * 1024**3, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -16,7 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.stages import STAGES, STAGES_BY_KIND, WEIGHTS, StageContext
+from agent.stage_registry import STAGES, STAGES_BY_KIND, WEIGHTS
+from agent.stages import AssetGone, StageContext
 from database.base import utcnow
 from database.locks import lock_key, try_advisory_lock
 from database.models import Asset
@@ -28,10 +29,6 @@ from utils.storage import asset_prefix
 logger = logging.getLogger(__name__)
 
 PROGRESS_WRITE_INTERVAL_S = 1.0
-
-
-class AssetGone(Exception):
-    """The asset was deleted while it was being indexed."""
 
 
 @dataclass
@@ -158,7 +155,15 @@ def _run(runtime: Runtime, claim: Claim) -> str:
     stage = "download"
     try:
         with runtime.storage.local_copy(claim.storage_key) as src:
-            ctx = StageContext(src, workdir, claim.prefix, runtime.storage, tracker.progress)
+            ctx = StageContext(
+                src,
+                workdir,
+                claim.prefix,
+                runtime.storage,
+                tracker.progress,
+                asset_id=claim.asset_id,
+                sessions=runtime.sessions,
+            )
             for stage in stages:
                 if stage in claim.done and stage != "probe":  # probe is cheap and feeds the rest
                     tracker.finished += WEIGHTS[stage]

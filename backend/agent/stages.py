@@ -7,10 +7,12 @@ Each stage takes a `StageContext` and returns (result, renditions): `result` is 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from agent.filmstrip import make_filmstrip
 from agent.proxy import make_proxy
@@ -22,6 +24,10 @@ from utils.storage import Storage
 StageOutput = tuple[dict[str, Any], dict[str, dict[str, Any]]]
 
 
+class AssetGone(Exception):
+    """The asset was deleted while it was being indexed."""
+
+
 @dataclass
 class StageContext:
     src: Path
@@ -30,6 +36,9 @@ class StageContext:
     storage: Storage
     progress: ProgressCallback
     info: MediaInfo | None = None
+    # For stages that write search rows: which asset, and how to open a transaction.
+    asset_id: uuid.UUID | None = None
+    sessions: sessionmaker[Session] | None = None
 
     def store(self, name: str, path: Path, content_type: str, **extra: Any) -> dict[str, Any]:
         """Move a made file into storage; return its rendition entry."""
@@ -98,21 +107,3 @@ def proxy_stage(ctx: StageContext) -> StageOutput:
     check_decoded(ctx.info, meta.get("duration_s"), "video")
     entry = ctx.store("proxy.mp4", out, "video/mp4", width=meta["width"], height=meta["height"])
     return meta, {"proxy": entry}
-
-
-Stage = Callable[[StageContext], StageOutput]
-
-STAGES: dict[str, Stage] = {
-    "probe": probe_stage,
-    "thumbnail": thumbnail_stage,
-    "filmstrip": filmstrip_stage,
-    "waveform": waveform_stage,
-    "proxy": proxy_stage,
-}
-# Relative cost, for one progress figure over all stages.
-WEIGHTS = {"probe": 1, "thumbnail": 1, "filmstrip": 3, "waveform": 2, "proxy": 12}
-STAGES_BY_KIND = {
-    "video": ["probe", "thumbnail", "filmstrip", "waveform", "proxy"],
-    "audio": ["probe", "waveform"],
-    "image": ["probe", "thumbnail"],
-}

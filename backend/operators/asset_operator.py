@@ -27,9 +27,18 @@ RENDITION_TYPES = {
     "waveform": "application/json",
     "proxy": "video/mp4",
     "filmstrip_index": "application/json",
+    "transcript": "application/json",
+    "shots": "application/json",
+    "summary": "application/json",
 }
 # The API path of each rendition under /projects/{pid}/assets/{aid}/.
-RENDITION_PATHS = {"original": "content", "filmstrip_index": "filmstrip/index"}
+RENDITION_PATHS = {
+    "original": "content",
+    "filmstrip_index": "filmstrip/index",
+    "transcript": "transcript",
+    "shots": "shots",
+    "summary": "summary",
+}
 
 
 def create_asset(db: Session, project: Project, staged: StagedUpload) -> Asset:

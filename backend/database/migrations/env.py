@@ -7,7 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import database.models  # noqa: F401  (registers the tables)
+import database.models
+import database.search_models  # noqa: F401  (both imports register the tables)
 from database.base import Base
 
 config = context.config

@@ -7,6 +7,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 import database.models  # noqa: F401  (registers the tables)
+import database.search_models  # noqa: F401
 from database import migrate
 from database.base import Base
 from runtime import Runtime

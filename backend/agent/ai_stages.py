@@ -1,0 +1,158 @@
+"""The indexing stages that make an asset searchable: transcribe, shots, summarise, embed.
+
+Each stage stores its full output in storage (for the transcript and shots endpoints) and its
+searchable pieces as `search_items` rows, replacing what an earlier run of the same stage
+wrote, so every stage can be re-run safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from agent.colours import colour_words
+from agent.providers import get_providers
+from agent.stages import AssetGone, StageContext, StageOutput
+from agent.summary import offline_summary, online_summary
+from database.models import Asset
+from database.session import session_scope
+from operators import search_index
+from operators.search_index import IndexEntry
+
+EMBED_BATCH = 64
+
+
+@contextmanager
+def _asset_session(ctx: StageContext) -> Iterator[tuple[Session, Asset]]:
+    """A transaction holding the asset row; a deleted asset ends the run."""
+    assert ctx.sessions is not None and ctx.asset_id is not None
+    with session_scope(ctx.sessions) as db:
+        asset = db.get(Asset, ctx.asset_id, with_for_update=True)
+        if asset is None:
+            raise AssetGone(str(ctx.asset_id))
+        yield db, asset
+
+
+def transcribe_stage(ctx: StageContext) -> StageOutput:
+    assert ctx.info is not None
+    if not ctx.info.audio_codec:
+        with _asset_session(ctx) as (db, asset):
+            search_index.replace_items(db, asset, "transcript", [])
+        return {"skipped": "no audio stream"}, {}
+    transcript = get_providers().transcriber.transcribe(ctx.src, ctx.progress)
+    entry = ctx.store_json("transcript.json", transcript.to_dict())
+    entries = [
+        IndexEntry(
+            seq=i,
+            start_s=seg.start,
+            end_s=seg.end,
+            text=seg.text,
+            words=[[w.start, w.end, w.text] for w in seg.words],
+        )
+        for i, seg in enumerate(transcript.segments)
+    ]
+    with _asset_session(ctx) as (db, asset):
+        search_index.replace_items(db, asset, "transcript", entries)
+    words = sum(len(seg.words) for seg in transcript.segments)
+    result = {
+        "language": transcript.language,
+        "model": transcript.model,
+        "segments": len(entries),
+        "words": words,
+    }
+    return result, {"transcript": entry}
+
+
+def shots_stage(ctx: StageContext) -> StageOutput:
+    from agent.shots import detect_shots
+    from agent.visual import analyse_shots
+
+    assert ctx.info is not None
+    shots = detect_shots(ctx.src, ctx.info, lambda f: ctx.progress(0.4 * f))
+    infos = analyse_shots(
+        ctx.src, ctx.info, shots, ctx.workdir, lambda f: ctx.progress(0.4 + 0.6 * f)
+    )
+    records, entries = [], []
+    for info in infos:
+        key_entry = ctx.store(f"shots/{info.shot.index}.jpg", info.keyframe, "image/jpeg")
+        record = {**info.to_dict(), "keyframe_key": key_entry["key"]}
+        record.pop("keyframe", None)
+        records.append(record)
+        names = colour_words(info.colors, info.brightness)
+        entries.append(
+            IndexEntry(
+                seq=info.shot.index,
+                start_s=info.shot.start_s,
+                end_s=info.shot.end_s,
+                text=" ".join(part for part in (info.ocr_text, " ".join(names)) if part),
+                extra={
+                    "keyframe_key": key_entry["key"],
+                    "colors": record.get("colors"),
+                    "brightness": info.brightness,
+                    "ocr_text": info.ocr_text,
+                },
+            )
+        )
+    entry = ctx.store_json("shots.json", {"shots": records})
+    with _asset_session(ctx) as (db, asset):
+        search_index.replace_items(db, asset, "shot", entries)
+    with_text = sum(1 for info in infos if info.ocr_text)
+    return {"shots": len(records), "shots_with_text": with_text}, {"shots": entry}
+
+
+def summarise_stage(ctx: StageContext) -> StageOutput:
+    providers = get_providers()
+    with _asset_session(ctx) as (db, asset):
+        transcript = search_index.asset_texts(db, asset.id, "transcript")
+        shots = search_index.asset_texts(db, asset.id, "shot")
+        facts = _asset_facts(asset)
+        segments = [(row.start_s, row.text) for row in transcript]
+        shot_rows = [(row.seq, row.start_s, row.end_s, row.extra) for row in shots]
+    if providers.describer is not None:
+        summary, shot_texts = online_summary(
+            ctx, providers.describer, facts, segments, shot_rows, ctx.progress
+        )
+        source = "openrouter"
+    else:
+        summary, shot_texts = offline_summary(facts, segments, shot_rows), {}
+        source = "offline"
+    entry = ctx.store_json("summary.json", {"source": source, **summary})
+    with _asset_session(ctx) as (db, asset):
+        search_index.replace_items(
+            db,
+            asset,
+            "asset",
+            [IndexEntry(0, 0.0, asset.duration_s or 0.0, summary["text"], extra=summary)],
+        )
+        for row in search_index.asset_texts(db, asset.id, "shot"):
+            if row.seq in shot_texts:
+                row.text = f"{shot_texts[row.seq]} {row.text}".strip()
+                row.embedding = None
+        db.flush()
+    return {"source": source, "chars": len(summary["text"])}, {"summary": entry}
+
+
+def embed_stage(ctx: StageContext) -> StageOutput:
+    embedder = get_providers().embedder
+    with _asset_session(ctx) as (db, asset):
+        todo = search_index.items_to_embed(db, asset.id, embedder.name)
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start : start + EMBED_BATCH]
+        vectors = embedder.embed([text for _, text in batch])
+        with _asset_session(ctx) as (db, _asset):
+            search_index.store_embeddings(db, [i for i, _ in batch], vectors, embedder.name)
+        ctx.progress((start + len(batch)) / len(todo))
+    return {"model": embedder.name, "vectors": len(todo)}, {}
+
+
+def _asset_facts(asset: Asset) -> dict[str, Any]:
+    return {
+        "filename": asset.filename,
+        "kind": asset.kind,
+        "duration_s": asset.duration_s,
+        "width": asset.width,
+        "height": asset.height,
+    }

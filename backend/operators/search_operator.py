@@ -1,0 +1,203 @@
+"""Search a project's index: keyword (Postgres full text), semantic (pgvector), hybrid (RRF).
+
+Hybrid search fuses the two ranked lists by reciprocal-rank fusion in one SQL statement, so a
+query costs one round trip plus one small query that finds the matched words of transcript
+hits (their times make the hit's range word-precise).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from agent.providers import query_embedder
+from database.models import Project
+
+SearchMode = Literal["hybrid", "semantic", "keyword"]
+
+RRF_K = 60  # the usual constant: damps the head of each list so neither dominates
+# MiniLM puts unrelated sentences at 0-0.15 cosine; below this a "semantic hit" is noise.
+MIN_SIMILARITY = 0.2
+HNSW_EF_SEARCH = 100
+
+_KEYWORD = """
+kw AS (
+    SELECT id, row_number() OVER (ORDER BY r DESC, id) AS rank, r AS kw_score FROM (
+        SELECT si.id, ts_rank_cd(si.tsv, q.query, 32) AS r
+        FROM search_items si, websearch_to_tsquery('english', :q) AS q(query)
+        WHERE si.project_id = :pid AND si.tsv @@ q.query {filters}
+        ORDER BY r DESC, si.id LIMIT :depth
+    ) k
+)"""
+_SEMANTIC = """
+sem AS (
+    SELECT id, row_number() OVER (ORDER BY d, id) AS rank, 1 - d AS sem_score FROM (
+        SELECT si.id, si.embedding <=> CAST(:qvec AS vector) AS d
+        FROM search_items si
+        WHERE si.project_id = :pid AND si.embedding_model = :model {filters}
+        ORDER BY si.embedding <=> CAST(:qvec AS vector) LIMIT :depth
+    ) s WHERE 1 - d >= :min_sim
+)"""
+_SELECT = """
+SELECT si.id, si.asset_id, si.kind, si.seq, si.start_s, si.end_s, si.text, si.words,
+       si.extra, a.kind AS asset_kind, a.filename, a.renditions ? 'thumbnail' AS has_thumb,
+       {score} AS score
+FROM {source}
+JOIN search_items si ON si.id = {id_expr}
+JOIN assets a ON a.id = si.asset_id
+ORDER BY score DESC, si.asset_id, si.start_s
+LIMIT :limit
+"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    asset_id: uuid.UUID
+    kind: str
+    start: float
+    end: float
+    score: float
+    text: str
+    filename: str
+    segment_start: float
+    segment_end: float
+    matched_words: list[str]
+    thumbnail_url: str | None
+
+
+def search(
+    db: Session,
+    project: Project,
+    q: str,
+    mode: SearchMode = "hybrid",
+    limit: int = 10,
+    asset_type: str | None = None,
+    kinds: Sequence[str] | None = None,
+    asset_ids: Sequence[uuid.UUID] | None = None,
+) -> list[SearchHit]:
+    """Rank the project's transcript segments, shots and asset summaries for `q`."""
+    params: dict[str, Any] = {
+        "pid": project.id,
+        "q": q,
+        "limit": limit,
+        "depth": max(50, limit * 4),
+    }
+    filters = ""
+    if asset_type:
+        filters += (
+            " AND si.asset_id IN (SELECT id FROM assets WHERE project_id = :pid AND kind = :atype)"
+        )
+        params["atype"] = asset_type
+    if kinds:
+        filters += " AND si.kind = ANY(:kinds)"
+        params["kinds"] = list(kinds)
+    if asset_ids:
+        filters += " AND si.asset_id = ANY(:aids)"
+        params["aids"] = list(asset_ids)
+    ctes = []
+    if mode in ("keyword", "hybrid"):
+        ctes.append(_KEYWORD.format(filters=filters))
+    if mode in ("semantic", "hybrid"):
+        embedder = query_embedder()
+        params["qvec"] = _vector_literal(embedder.embed([q])[0])
+        params["model"] = embedder.name
+        params["min_sim"] = MIN_SIMILARITY
+        ctes.append(_SEMANTIC.format(filters=filters))
+        # Without iterative scans a project filter can starve HNSW's candidate list.
+        db.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
+        db.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    if mode == "keyword":
+        source, id_expr, score = "kw", "kw.id", "kw.kw_score"
+    elif mode == "semantic":
+        source, id_expr, score = "sem", "sem.id", "sem.sem_score"
+    else:
+        source, id_expr = "kw FULL OUTER JOIN sem ON sem.id = kw.id", "coalesce(kw.id, sem.id)"
+        score = f"coalesce(1.0 / ({RRF_K} + kw.rank), 0) + coalesce(1.0 / ({RRF_K} + sem.rank), 0)"
+    sql = "WITH " + ",".join(ctes) + _SELECT.format(source=source, id_expr=id_expr, score=score)
+    rows = db.execute(text(sql), params).mappings().all()
+    lexemes = _word_lexemes(db, q, rows)
+    return [_hit(project.id, row, lexemes) for row in rows]
+
+
+def _vector_literal(vec: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vec.tolist()) + "]"
+
+
+def _word_lexemes(db: Session, q: str, rows: Sequence[Any]) -> dict[str, set[str]]:
+    """The query's lexemes (key "") and each hit word's, stemmed by Postgres like the index."""
+    words = sorted({w[2] for row in rows for w in (row["words"] or [])})
+    result = db.execute(
+        text(
+            "SELECT '' AS word, coalesce(array_agg(lexeme), '{}') AS lex "
+            "FROM unnest(to_tsvector('english', :q)) "
+            "UNION ALL SELECT w, coalesce((SELECT array_agg(lexeme) "
+            "FROM unnest(to_tsvector('english', w))), '{}') FROM unnest(CAST(:words AS text[])) w"
+        ),
+        {"q": q, "words": words},
+    )
+    return {row.word: set(row.lex) for row in result}
+
+
+def _hit(project_id: uuid.UUID, row: Any, lexemes: dict[str, set[str]]) -> SearchHit:
+    start, end, matched = row["start_s"], row["end_s"], []
+    words = row["words"] or []
+    if words and lexemes.get(""):
+        window = _tightest_window(words, lexemes)
+        if window is not None:
+            first, last = window
+            start, end = words[first][0], words[last][1]
+            matched = [
+                w[2] for w in words[first : last + 1] if lexemes.get(w[2], set()) & lexemes[""]
+            ]
+    base = f"/projects/{project_id}/assets/{row['asset_id']}"
+    if row["kind"] == "shot":
+        thumb: str | None = f"{base}/shots/{row['seq']}/keyframe"
+    else:
+        thumb = f"{base}/thumbnail" if row["has_thumb"] else None
+    return SearchHit(
+        asset_id=row["asset_id"],
+        kind=row["kind"],
+        start=round(start, 3),
+        end=round(end, 3),
+        score=round(float(row["score"]), 6),
+        text=row["text"],
+        filename=row["filename"],
+        segment_start=round(row["start_s"], 3),
+        segment_end=round(row["end_s"], 3),
+        matched_words=matched,
+        thumbnail_url=thumb,
+    )
+
+
+def _tightest_window(
+    words: list[list[Any]], lexemes: dict[str, set[str]]
+) -> tuple[int, int] | None:
+    """Shortest run of words covering every query lexeme the segment contains."""
+    wanted = lexemes[""]
+    hits = [(i, lexemes.get(w[2], set()) & wanted) for i, w in enumerate(words)]
+    hits = [(i, found) for i, found in hits if found]
+    if not hits:
+        return None
+    present = set().union(*(found for _, found in hits))
+    best: tuple[int, int] | None = None
+    counts: dict[str, int] = {}
+    left = 0
+    for right, (_, found) in enumerate(hits):
+        for lex in found:
+            counts[lex] = counts.get(lex, 0) + 1
+        while len(counts) == len(present):
+            i, j = hits[left][0], hits[right][0]
+            if best is None or words[j][1] - words[i][0] < words[best[1]][1] - words[best[0]][0]:
+                best = (i, j)
+            for lex in hits[left][1]:
+                counts[lex] -= 1
+                if not counts[lex]:
+                    del counts[lex]
+            left += 1
+    return best
