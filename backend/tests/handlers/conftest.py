@@ -1,0 +1,3 @@
+"""Fixtures shared by the handler tests."""
+
+from tests.handlers.search_library import library  # noqa: F401  (a fixture)
