@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     openrouter_vision_model: str = "openai/gpt-4o-mini"
     openrouter_embedding_model: str = "openai/text-embedding-3-small"
     openrouter_max_shots: int = Field(default=24, ge=0, le=500)
-    # Threads for the local models (Whisper, MiniLM); 2-core machines do best with 1-2.
-    ai_threads: int = Field(default=2, ge=1, le=64)
+    # Threads per process for the local models (Whisper, MiniLM): one thread does the most
+    # work per CPU-second on small machines; scale with worker processes instead.
+    ai_threads: int = Field(default=1, ge=1, le=64)
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_bytes: int = Field(default=10 * 1024**3, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
+from threadpoolctl import threadpool_limits
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -55,6 +56,7 @@ def get_runtime() -> Runtime:
 def start_runtime(settings: Settings, *, in_process_jobs: bool = True) -> Runtime:
     """Start the embedded database if needed, migrate, and wire the backends."""
     global _current
+    single_threaded_blas()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = None
     if settings.database_url:
@@ -92,6 +94,19 @@ def start_runtime(settings: Settings, *, in_process_jobs: bool = True) -> Runtim
         _current.storage.backend,
     )
     return _current
+
+
+def single_threaded_blas() -> None:
+    """Run numpy's BLAS in the calling thread only.
+
+    ffmpeg is started with a preexec_fn, so Python forks; OpenBLAS's fork handler waits for
+    its worker threads, and if another job thread is inside a BLAS call (embeddings) at that
+    moment, both hang for good. One BLAS thread per job thread also does more work per
+    CPU-second on small machines (docs/benchmarks.md); jobs scale with workers instead.
+    """
+    import numpy  # noqa: F401  (OpenBLAS must be loaded for the limit to reach it)
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def stop_runtime() -> None:

@@ -40,8 +40,10 @@ def build_providers(settings: Settings) -> Providers:
     from agent.transcribe import get_local_transcriber
 
     transcriber = get_local_transcriber()
+    transcriber.cpu_threads = settings.ai_threads  # read when the model first loads
+    local = get_local_embedder()
     if not settings.openrouter_api_key:
-        return Providers(get_local_embedder(), transcriber, None, None, None)
+        return Providers(local, transcriber, None, None, None)
     from agent.describe import OpenRouterDescriber, OpenRouterEmbedder
     from agent.openrouter import OpenRouterClient
     from database.search_models import EMBEDDING_DIM
@@ -57,7 +59,7 @@ def build_providers(settings: Settings) -> Providers:
 
 
 @cache
-def _cached(key: tuple[str | None, ...]) -> Providers:
+def _cached(key: tuple[object, ...]) -> Providers:
     return build_providers(_settings())
 
 
@@ -76,7 +78,12 @@ def get_providers() -> Providers:
         if _override is not None:
             return _override
         s = _settings()
-        key = (s.openrouter_api_key, s.openrouter_base_url, s.openrouter_embedding_model)
+        key = (
+            s.openrouter_api_key,
+            s.openrouter_base_url,
+            s.openrouter_embedding_model,
+            s.ai_threads,
+        )
         return _cached((*key, s.openrouter_vision_model, s.openrouter_chat_model))
 
 

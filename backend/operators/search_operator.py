@@ -120,9 +120,16 @@ def search(
         source, id_expr = "kw FULL OUTER JOIN sem ON sem.id = kw.id", "coalesce(kw.id, sem.id)"
         score = f"coalesce(1.0 / ({RRF_K} + kw.rank), 0) + coalesce(1.0 / ({RRF_K} + sem.rank), 0)"
     sql = "WITH " + ",".join(ctes) + _SELECT.format(source=source, id_expr=id_expr, score=score)
-    rows = db.execute(text(sql), params).mappings().all()
+    rows = _precise_first(db.execute(text(sql), params).mappings().all())[:limit]
     lexemes = _word_lexemes(db, q, rows)
     return [_hit(project.id, row, lexemes) for row in rows]
+
+
+def _precise_first(rows: Sequence[Any]) -> list[Any]:
+    """Drop an asset's summary hit when one of its moments matched too: the moment is the
+    more useful answer, and the summary would only repeat it without a time range."""
+    precise = {row["asset_id"] for row in rows if row["kind"] != "asset"}
+    return [row for row in rows if row["kind"] != "asset" or row["asset_id"] not in precise]
 
 
 def _vector_literal(vec: np.ndarray) -> str:

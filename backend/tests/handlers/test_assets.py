@@ -173,7 +173,7 @@ def test_image_and_audio_assets(client: TestClient, tmp_path: Path) -> None:
 
     image_done = wait_indexed(client, pid, image["asset"]["id"])
     assert image_done["indexing_status"] == "completed"
-    assert set(image_done["renditions"]) == {"original", "thumbnail"}
+    assert set(image_done["renditions"]) == {"original", "thumbnail", "summary"}
 
     audio_done = wait_indexed(client, pid, audio["asset"]["id"])
     assert audio_done["indexing_status"] == "completed"
@@ -184,6 +184,9 @@ def test_image_and_audio_assets(client: TestClient, tmp_path: Path) -> None:
     quiet = waveform["peaks"][int(1.1 * per_s) :]
     assert max(p[1] for p in loud) > 0.5
     assert quiet and max(max(abs(p[0]), abs(p[1])) for p in quiet) < 0.01
+    # A tone and silence hold no words: none are invented.
+    transcript = client.get(f"/projects/{pid}/assets/{audio['asset']['id']}/transcript").json()
+    assert transcript["segments"] == []
 
     listed = client.get(f"/projects/{pid}/assets", params={"kind": "audio"}).json()
     assert [a["id"] for a in listed["assets"]] == [audio["asset"]["id"]]
