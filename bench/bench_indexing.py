@@ -118,8 +118,9 @@ def main() -> None:
             shots = http.get(f"{url}/shots").json()["shots"]
             words = sum(len(s["words"]) for s in http.get(f"{url}/transcript").json()["segments"])
             titled = sum(1 for s in shots if "CHAPTER" in s["ocr_text"].upper())
-            print(f"\nfound {len(shots)} shots (made {args.seconds // args.shot_s}), {titled} "
-                  f"titles read (made {-(-(args.seconds // args.shot_s) // 3)}), {words} words")  # fmt: skip
+            made = args.seconds // args.shot_s
+            print(f"\nshots found {len(shots)} of {made}; titles read {titled} of {-(-made // 3)}")
+            print(f"words transcribed: {words}")
         finally:
             server.stop()
             os.sync()
@@ -127,7 +128,7 @@ def main() -> None:
 
 def report(seconds: int, state: dict) -> None:
     stages = sorted(state["stages"].items(), key=lambda kv: kv[1]["started_at"])
-    print(f"\n| stage | seconds | x real time |\n|---|---:|---:|")
+    print("\n| stage | seconds | x real time |\n|---|---:|---:|")
     ai = previews = 0.0
     for name, stage in stages:
         secs = seconds_between(stage["started_at"], stage["completed_at"])
