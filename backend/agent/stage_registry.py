@@ -47,5 +47,6 @@ STAGES_BY_KIND = {
         "transcribe", "shots", "summarise", "embed",
     ],
     "audio": ["probe", "waveform", "transcribe", "summarise", "embed"],
-    "image": ["probe", "thumbnail", "summarise", "embed"],
+    # An image is one "shot": its on-screen text and colours are searchable too.
+    "image": ["probe", "thumbnail", "shots", "summarise", "embed"],
 }  # fmt: skip

@@ -68,8 +68,8 @@ def transcript_subtitles(asset: Asset, fmt: str) -> str:
 
 def get_shots(asset: Asset) -> sa.ShotsResponse:
     """The asset's shots with keyframe URLs, colours, brightness and on-screen text."""
-    if asset.kind != "video":
-        raise NotFound(f"an {asset.kind} asset has no shots", code="shots_not_available")
+    if asset.kind == "audio":
+        raise NotFound("an audio asset has no shots", code="shots_not_available")
     if _stage(asset, "shots").get("status") != "completed":
         raise _not_ready(asset, "shots", "shots")
     key, _ = rendition(asset, "shots")

@@ -173,7 +173,11 @@ def test_image_and_audio_assets(client: TestClient, tmp_path: Path) -> None:
 
     image_done = wait_indexed(client, pid, image["asset"]["id"])
     assert image_done["indexing_status"] == "completed"
-    assert set(image_done["renditions"]) == {"original", "thumbnail", "summary"}
+    assert set(image_done["renditions"]) == {"original", "thumbnail", "shots", "summary"}
+    shots = client.get(f"/projects/{pid}/assets/{image['asset']['id']}/shots").json()["shots"]
+    assert [(s["start"], s["end"]) for s in shots] == [(0.0, 0.0)]
+    red = shots[0]["colors"][0]["hex"]  # YUV rounding: near, not exact
+    assert int(red[1:3], 16) > 240 and int(red[3:5], 16) < 10 and int(red[5:7], 16) < 10
 
     audio_done = wait_indexed(client, pid, audio["asset"]["id"])
     assert audio_done["indexing_status"] == "completed"
