@@ -109,9 +109,15 @@ def search(
         params["model"] = embedder.name
         params["min_sim"] = MIN_SIMILARITY
         ctes.append(_SEMANTIC.format(filters=filters))
-        # Without iterative scans a project filter can starve HNSW's candidate list.
-        db.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
-        db.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        # Without iterative scans a project filter can starve HNSW's candidate list. One
+        # statement for both settings: each round trip costs milliseconds under load.
+        db.execute(
+            text(
+                "SELECT set_config('hnsw.ef_search', :ef, true),"
+                " set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+            ),
+            {"ef": str(HNSW_EF_SEARCH)},
+        )
     if mode == "keyword":
         source, id_expr, score = "kw", "kw.id", "kw.kw_score"
     elif mode == "semantic":
