@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import opentimelineio as otio
+import psutil
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,21 @@ def make_media(tmp: Path) -> list[Path]:
     return paths
 
 
+def cpu_seconds(server: psutil.Process) -> float:
+    """CPU time the server's threads have used: ns-exact from Linux's schedstat when there,
+    else psutil's (in 10 ms ticks)."""
+    try:
+        return (
+            sum(
+                int(stat.read_text().split()[0])
+                for stat in Path(f"/proc/{server.pid}/task").glob("*/schedstat")
+            )
+            / 1e9
+        )
+    except (OSError, ValueError, IndexError):
+        return sum(server.cpu_times()[:2])
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -63,12 +79,15 @@ def row(name: str, values: list[float]) -> str:
 
 
 class Bench:
-    def __init__(self, http: httpx.Client, pid: str) -> None:
+    def __init__(self, http: httpx.Client, pid: str, server: psutil.Process) -> None:
         self.http = http
         self.base = f"/projects/{pid}/timeline"
         self.version = 0
+        self.server = server
+        self.cpu = 0.0  # the server's CPU time for the last request
 
     def ops(self, ops: list[dict], full: bool = False) -> tuple[dict, float]:
+        before = cpu_seconds(self.server)
         started = time.perf_counter()
         response = self.http.post(
             f"{self.base}/ops",
@@ -76,6 +95,7 @@ class Bench:
             headers={"X-Expected-Version": str(self.version)},
         )
         elapsed = time.perf_counter() - started
+        self.cpu = cpu_seconds(self.server) - before
         assert response.status_code == 200, response.text
         body = response.json()
         self.version = body["version"]
@@ -87,6 +107,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=2000)
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reads", type=int, default=20, help="random old versions to read")
     args = parser.parse_args()
     r = random.Random(args.seed)
 
@@ -99,13 +120,21 @@ def main() -> None:
         server = ServerProcess(env, tmpdir / "server.log")
         server.start()
         try:
-            run(args, r, server.url, url, tmpdir)
+            assert server.proc is not None
+            run(args, r, server.url, url, tmpdir, psutil.Process(server.proc.pid))
         finally:
             server.stop()
             pg.stop()
 
 
-def run(args: argparse.Namespace, r: random.Random, base_url: str, db_url: str, tmp: Path) -> None:
+def run(
+    args: argparse.Namespace,
+    r: random.Random,
+    base_url: str,
+    db_url: str,
+    tmp: Path,
+    server: psutil.Process,
+) -> None:
     http = httpx.Client(base_url=base_url, timeout=120)
     http.headers["Authorization"] = "Bearer " + http.post("/auth/session").json()["token"]
     pid = http.post("/projects", json={"name": "bench"}).json()["project"]["id"]
@@ -137,7 +166,7 @@ def run(args: argparse.Namespace, r: random.Random, base_url: str, db_url: str, 
             "processing",
         ):
             time.sleep(0.5)
-    bench = Bench(http, pid)
+    bench = Bench(http, pid, server)
     assert http.post(bench.base, json={"name": "bench", "rate": 24}).status_code == 201
     body, _ = bench.ops([{"op": "add_track", "kind": k} for k in ("video",) * 2 + ("audio",) * 2])
     tracks = body["created_ids"]
@@ -161,6 +190,7 @@ def run(args: argparse.Namespace, r: random.Random, base_url: str, db_url: str, 
 
     print(f"applying {args.ops} random edits over HTTP ...", flush=True)
     http_times: list[float] = []
+    http_cpu: list[float] = []
     local_times: list[float] = []
     otio_times: list[float] = []
     by_kind: dict[str, list[float]] = {}
@@ -173,6 +203,7 @@ def run(args: argparse.Namespace, r: random.Random, base_url: str, db_url: str, 
             continue  # the workload sends only edits that apply
         body, elapsed = bench.ops([op])
         http_times.append(elapsed)
+        http_cpu.append(bench.cpu)
         by_kind.setdefault(op["op"], []).append(elapsed)
         ctx = EditContext(assets=infos, new_id=iter(body["created_ids"]).__next__)
         started = time.perf_counter()
@@ -200,6 +231,7 @@ def run(args: argparse.Namespace, r: random.Random, base_url: str, db_url: str, 
     print(f"| {'':<34} |     n |  p50 ms |  p95 ms |  p99 ms |  max ms |")
     print(f"|{'-' * 36}|------:|--------:|--------:|--------:|--------:|")
     print(row("HTTP POST /timeline/ops (minimal)", http_times))
+    print(row("  server CPU of those", http_cpu))
     print(row("HTTP POST /ops, full timeline back", full_times))
     print(row("our editor in-process (apply_op)", local_times))
     print(row("opentimelineio tree, in place", otio_times))
@@ -226,24 +258,32 @@ def run(args: argparse.Namespace, r: random.Random, base_url: str, db_url: str, 
           f" {(snap_bytes or 0) * snaps / versions:,.0f} |")  # fmt: skip
     print(f"| full timeline as JSON | {len(str(server_doc).encode()):,} |")
 
-    reads = []
+    reads, cpu = [], []
     current = bench.version
-    targets = [max(current - 900, 0), *r.sample(range(start_version, current), 20)]
+    targets = [max(current - 900, 0), *r.sample(range(start_version, current), args.reads)]
     for number in targets:
+        before = cpu_seconds(server)
         started = time.perf_counter()
         response = http.get(bench.base, params={"version": number})
         reads.append(time.perf_counter() - started)
+        # The server's CPU time (all its threads): steadier than wall time on a busy machine.
+        cpu.append(cpu_seconds(server) - before)
         assert response.status_code == 200
     print(f"\n| {'read an old version (GET ?version=)':<34} |     n |  p50 ms |  p95 ms |  p99 ms |"
           f"  max ms |\n|{'-' * 36}|------:|--------:|--------:|--------:|--------:|")  # fmt: skip
     print(row(f"version {current - 900} (900 edits back)", reads[:1]))
-    print(row("20 random versions", reads[1:]))
-    cached = []
+    print(row("  server CPU of that one", cpu[:1]))
+    print(row(f"{args.reads} random versions", reads[1:]))
+    print(row(f"  server CPU of those {args.reads}", cpu[1:]))
+    cached, cached_cpu = [], []
     for _ in range(20):
+        before = cpu_seconds(server)
         started = time.perf_counter()
         assert http.get(bench.base).status_code == 200
         cached.append(time.perf_counter() - started)
+        cached_cpu.append(cpu_seconds(server) - before)
     print(row("the current version (cached)", cached))
+    print(row("  server CPU of those 20", cached_cpu))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from models.timeline_api import (
 )
 from models.timeline_models import Timeline as TimelineDoc
 from operators import timeline_diff, timeline_operator
+from operators.timeline_editor import timeline_json
 
 router = APIRouter(
     prefix="/projects/{project_id}/timeline",
@@ -37,9 +38,9 @@ def timeline_response(
     version: int, doc: TimelineDoc | None, status: int = 200, **extra: object
 ) -> Response:
     """The response models' JSON, written directly: a 2,000-clip timeline is ~2 MB, and
-    pydantic's own serializer is several times faster than validating it as a dict."""
+    `timeline_json` reuses the JSON of the items it shares with versions already sent."""
     head = json.dumps({"ok": True, "version": version, **extra})[:-1].encode()
-    body = doc.model_dump_json().encode() if doc is not None else b"null"
+    body = timeline_json(doc) if doc is not None else b"null"
     content = head + b', "timeline": ' + body + b"}"
     return Response(content, status_code=status, media_type="application/json")
 

@@ -34,6 +34,7 @@ from operators.timeline_ops.apply import (
 )
 from operators.timeline_ops.clip_ops import bind_references
 from operators.timeline_ops.core import AssetInfo, Clock, EditContext, clock_of
+from operators.timeline_ops.encoding import load_snapshot, snapshot_json, timeline_json
 from operators.timeline_ops.errors import (
     DuplicateId,
     InvalidIndex,
@@ -139,8 +140,11 @@ __all__ = [
     "check_invariants",
     "clock_of",
     "item_ranges",
+    "load_snapshot",
     "parse_op",
     "referenced_asset_ids",
+    "snapshot_json",
     "timeline_duration",
+    "timeline_json",
     "track_duration",
 ]

@@ -4,7 +4,8 @@ An `edit` version stores no timeline: it is its parent plus its ops (the audit r
 with the ids and asset facts recorded when the edit was made, so a replay is exact even after
 assets change. `undo`, `redo` and `rollback` versions equal their `source_version`. Every
 SNAPSHOT_DEPTH ops to replay (counted since the last snapshot) a version stores a full snapshot,
-which bounds any rebuild.
+which bounds any rebuild; with it, where each track item's JSON lies, so a rebuild shares the
+items other loaded versions decoded from the same JSON (`timeline_ops.encoding`).
 """
 
 from __future__ import annotations
@@ -18,15 +19,22 @@ from dataclasses import asdict
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, event, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from database.models import Timeline as TimelineRow
 from database.models import TimelineOp, TimelineVersion
 from errors import NotFound
 from models.timeline_models import SCHEMA_VERSION, RationalTime, upgrade_timeline_json
 from models.timeline_models import Timeline as TimelineDoc
-from operators.timeline_editor import AssetInfo, EditContext, apply_ops, parse_op
+from operators.timeline_editor import (
+    AssetInfo,
+    EditContext,
+    apply_ops,
+    load_snapshot,
+    parse_op,
+    snapshot_json,
+)
 from utils.gc_pause import gc_paused
 
 SNAPSHOT_DEPTH = 25
@@ -132,7 +140,10 @@ def record_version(
         )
     snapshot = None
     if kind in ("create", "import") or depth >= SNAPSHOT_DEPTH:
-        snapshot, depth = zlib.compress(doc.model_dump_json().encode(), 6), 0
+        # The JSON, then (a second zlib stream, which plain zlib.decompress ignores) where
+        # each track child lies in it, so a read can share items other versions decoded.
+        text, index = snapshot_json(doc)
+        snapshot, depth = zlib.compress(text, 6) + zlib.compress(index, 6), 0
     entry = TimelineVersion(
         timeline_id=row.id,
         version=version,
@@ -182,52 +193,66 @@ def _load_version(db: Session, row: TimelineRow, version: int) -> TimelineDoc:
     cached = _cached(db, row.id, version)
     if cached is not None:
         return cached
-    metas = {
-        meta.version: meta
-        for meta in db.execute(
-            select(
-                TimelineVersion.version,
-                TimelineVersion.kind,
-                TimelineVersion.parent_version,
-                TimelineVersion.source_version,
-                TimelineVersion.snapshot.is_not(None).label("has_snapshot"),
-            ).where(TimelineVersion.timeline_id == row.id, TimelineVersion.version <= version)
-        )
-    }
     to_replay: list[int] = []
-    current = version
-    while True:
-        doc = _cached(db, row.id, current)
+    replays: dict[int, dict[str, Any] | None] = {}
+    for meta in db.execute(_chain(row.id, version)).all():
+        doc = _cached(db, row.id, meta.version)
         if doc is not None:
             break
-        meta = metas[current]
         if meta.has_snapshot:
-            doc = _load_snapshot(db, row.id, current)
+            doc = _load_snapshot(db, row.id, meta.version)
             break
         if meta.kind == "edit":
-            to_replay.append(current)
-            current = meta.parent_version
-        else:
-            current = meta.source_version
+            to_replay.append(meta.version)
+            replays[meta.version] = meta.replay
+    else:
+        raise RuntimeError(f"version {version} of timeline {row.id} leads to no snapshot")
     if to_replay:
-        doc = _replay(db, row.id, doc, list(reversed(to_replay)))
+        doc = _replay(db, row.id, doc, list(reversed(to_replay)), replays)
     pending = [v for tid, v, _ in db.info.get(_PENDING, []) if tid == row.id]
     if not pending or version < min(pending):
         cache.put(row.id, version, doc)
     return doc
 
 
+def _chain(timeline_id: uuid.UUID, version: int) -> Select[Any]:
+    """The versions a rebuild of `version` goes through, newest first, down to (and with) the
+    nearest snapshot: an edit leads to its parent, undo/redo/rollback to their source."""
+    tv = TimelineVersion
+    first = select(
+        tv.version, tv.kind, tv.parent_version, tv.source_version,
+        tv.snapshot.is_not(None).label("has_snapshot"), tv.replay, literal(0).label("step"),
+    ).where(tv.timeline_id == timeline_id, tv.version == version)  # fmt: skip
+    chain = first.cte("chain", recursive=True)
+    older = aliased(tv)
+    after = case((chain.c.kind == "edit", chain.c.parent_version), else_=chain.c.source_version)
+    chain = chain.union_all(
+        select(
+            older.version, older.kind, older.parent_version, older.source_version,
+            older.snapshot.is_not(None), older.replay, chain.c.step + 1,
+        )
+        .join(chain, (older.timeline_id == timeline_id) & (older.version == after))
+        .where(~chain.c.has_snapshot)
+    )  # fmt: skip
+    return select(chain).order_by(chain.c.step)
+
+
 def _load_snapshot(db: Session, timeline_id: uuid.UUID, version: int) -> TimelineDoc:
-    """A stored snapshot; current-schema JSON goes straight to the validator (faster)."""
+    """A stored snapshot; current-schema JSON goes straight to the validator (faster), item by
+    item when the snapshot has an index (see `encoding.load_snapshot`)."""
     blob, schema = db.execute(
         select(TimelineVersion.snapshot, TimelineVersion.snapshot_schema).where(
             TimelineVersion.timeline_id == timeline_id, TimelineVersion.version == version
         )
     ).one()
-    text = zlib.decompress(blob)
-    if schema == SCHEMA_VERSION:
-        return TimelineDoc.model_validate_json(text)
-    return load_doc(json.loads(text))
+    stream = zlib.decompressobj()
+    text = stream.decompress(blob)
+    if schema != SCHEMA_VERSION:
+        return load_doc(json.loads(text))
+    index = None
+    if stream.eof and stream.unused_data:  # snapshots written before the index have none
+        index = zlib.decompress(stream.unused_data)
+    return load_snapshot(text, index)
 
 
 def _cached(db: Session, timeline_id: uuid.UUID, version: int) -> TimelineDoc | None:
@@ -239,22 +264,19 @@ def _cached(db: Session, timeline_id: uuid.UUID, version: int) -> TimelineDoc | 
 
 
 def _replay(
-    db: Session, timeline_id: uuid.UUID, doc: TimelineDoc, versions: list[int]
+    db: Session,
+    timeline_id: uuid.UUID,
+    doc: TimelineDoc,
+    versions: list[int],
+    replays: dict[int, dict[str, Any] | None],
 ) -> TimelineDoc:
     ops_by_version: dict[int, list[dict[str, Any]]] = {v: [] for v in versions}
-    for op in db.scalars(
-        select(TimelineOp)
+    for number, payload in db.execute(
+        select(TimelineOp.version, TimelineOp.payload)
         .where(TimelineOp.timeline_id == timeline_id, TimelineOp.version.in_(versions))
         .order_by(TimelineOp.version, TimelineOp.seq)
     ):
-        ops_by_version[op.version].append(op.payload)
-    replays = dict(
-        db.execute(
-            select(TimelineVersion.version, TimelineVersion.replay).where(
-                TimelineVersion.timeline_id == timeline_id, TimelineVersion.version.in_(versions)
-            )
-        ).all()
-    )
+        ops_by_version[number].append(payload)
     for version in versions:
         replay = replays[version] or {}
         ids = iter(replay.get("ids", []))

@@ -7,6 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# A pause that leaves this many new tracked objects behind made something long-lived (a
+# rebuilt timeline version: tens of thousands of objects, all reachable).
+PROMOTE_AT = 10_000
+
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
@@ -19,6 +23,12 @@ def gc_paused() -> Iterator[None]:
     Rebuilding a 2,000-clip timeline allocates ~100k objects that all stay alive; each full
     collection it triggers walks every object the process holds (the version cache too), which
     made a version read 3-4x slower. Reference counting still frees everything as usual.
+
+    Leaving after a big allocation, the young objects go straight to the oldest generation
+    (`gc.freeze()` + `gc.unfreeze()`, two list splices) instead of being walked by the young
+    collection that would otherwise run at once: they are the version just built, alive, and
+    that walk cost a cold read 15-30 ms. The price: a garbage cycle another thread made
+    meanwhile waits for the next full collection instead of the next young one.
     """
     global _depth, _was_enabled
     with _lock:
@@ -32,4 +42,9 @@ def gc_paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
+                # Not if something else froze objects on purpose (say before a fork): unfreeze
+                # would thaw those too.
+                if gc.get_count()[0] >= PROMOTE_AT and gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()

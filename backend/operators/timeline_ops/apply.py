@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import is_
 from typing import Any
 
 from models.timeline_models import (
@@ -25,10 +26,10 @@ from operators.timeline_ops.core import (
     clock_of,
     clone_metadata,
     duration,
-    spans,
 )
 from operators.timeline_ops.errors import InvalidOp
 from operators.timeline_ops.invariants import check_invariants
+from operators.timeline_ops.positions import inherit, mark_tidy, spans
 from operators.timeline_ops.track_edit import normalize
 
 Handler = Callable[[Timeline, Any, EditContext, Clock], None]
@@ -98,10 +99,12 @@ def apply_op(
             if before is not None and _same(before, track):
                 tracks[i] = before  # untouched: share the whole track
             else:
-                normalize(track, clock)
+                normalize(track, clock, before)
                 changed.append((track, before))
     finally:
         OWNED.reset(token)
+    for track, _ in changed:
+        mark_tidy(track)
     if verify:
         check_invariants(result, ctx.assets, changed)
     return result
@@ -109,7 +112,7 @@ def apply_op(
 
 def _clone_track(track: Track) -> Track:
     # Shallow: the items stay shared until an op owns one (core.own).
-    return track.model_copy(
+    copy = track.model_copy(
         update={
             "children": list(track.children),
             "markers": list(track.markers),
@@ -117,10 +120,12 @@ def _clone_track(track: Track) -> Track:
             "metadata": clone_metadata(track.metadata),
         }
     )
+    inherit(copy, track)
+    return copy
 
 
 def _identical(a: list[Any], b: list[Any]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(map(is_, a, b))
 
 
 def _same(before: Track, after: Track) -> bool:

@@ -26,7 +26,6 @@ from operators.timeline_ops.core import (
     describe,
     duration,
     find_track,
-    locate,
     new_gap,
     set_source,
 )
@@ -38,6 +37,7 @@ from operators.timeline_ops.errors import (
     UnknownAsset,
 )
 from operators.timeline_ops.invariants import check_kind
+from operators.timeline_ops.positions import locate
 from operators.timeline_ops.track_edit import (
     detach_transitions,
     insert_items,

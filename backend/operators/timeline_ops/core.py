@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from models.timeline_models import (
@@ -30,7 +31,7 @@ from models.timeline_models import (
     rate_fraction,
     round_half_up,
 )
-from operators.timeline_ops.errors import UnknownItem, WrongItemType
+from operators.timeline_ops.errors import UnknownItem
 
 Item = Clip | Gap | Transition | Stack
 Edge = Literal["head", "tail"]
@@ -96,9 +97,14 @@ class Clock:
         return f"{text} s"
 
 
+@lru_cache(maxsize=32, typed=True)
+def _clock(rate: float | int) -> Clock:
+    return Clock(rate)
+
+
 def clock_of(timeline: Timeline) -> Clock:
-    """The clock of a timeline's rate."""
-    return Clock(timeline.settings.rate)
+    """The clock of a timeline's rate (shared: a Clock never changes)."""
+    return _clock(timeline.settings.rate)
 
 
 def describe(item: Item | Track | Marker) -> str:
@@ -127,32 +133,20 @@ def set_source(item: Clip | Gap, clock: Clock, start: Fraction, duration: Fracti
 
 def duration(item: Item, clock: Clock) -> Fraction:
     """How long the item lasts on its track, in frames (a transition takes no time)."""
+    kind = type(item)
+    if kind is Gap or (kind is Clip and not item.effects):  # most items: the fast way
+        return clock.exact(item.source_range.duration)
     if isinstance(item, Transition):
         return 0  # type: ignore[return-value]
     if isinstance(item, Stack):
         if item.source_range is not None:
             return clock.exact(item.source_range.duration)
-        return max((track_length(t, clock) for t in item.children), default=Fraction(0))
+        lengths = (sum((duration(c, clock) for c in t.children), 0) for t in item.children)
+        return max(lengths, default=Fraction(0))  # type: ignore[type-var]
     length = clock.exact(item.source_range.duration)
     if isinstance(item, Clip) and item.effects:
         return length / clip_speed(item)
     return length
-
-
-def track_length(track: Track, clock: Clock) -> Fraction:
-    """The track's duration in frames."""
-    return sum((duration(c, clock) for c in track.children), 0)  # type: ignore[return-value]
-
-
-def spans(track: Track, clock: Clock) -> list[tuple[Fraction, Fraction]]:
-    """(start, end) record frames of each child; a transition gets (cut, cut)."""
-    pos: Fraction | int = 0
-    out = []
-    for child in track.children:
-        end = pos + duration(child, clock)
-        out.append((pos, end))
-        pos = end
-    return out
 
 
 def new_gap(ctx: EditContext, clock: Clock, length: Fraction | int) -> Gap:
@@ -220,20 +214,6 @@ class Loc:
     track: Track
     index: int
     item: Item
-
-
-def locate(timeline: Timeline, item_id: str, kinds: tuple[type, ...], what: str = "clip") -> Loc:
-    """Find a track child by id, owned by the op; UnknownItem if absent, WrongItemType if not
-    one of `kinds`."""
-    for track in timeline.tracks.children:
-        for index, child in enumerate(track.children):
-            if child.id == item_id:
-                if not isinstance(child, kinds):
-                    raise WrongItemType(
-                        f"{describe(child)} is not a {what}", item_id=item_id, expected=what
-                    )
-                return Loc(track, index, own(track, index))
-    raise UnknownItem(f"no {what} with id {item_id!r} in this timeline", item_id=item_id)
 
 
 def prev_item(track: Track, index: int) -> int | None:

@@ -28,11 +28,9 @@ from operators.timeline_ops.core import (
     describe,
     duration,
     find_track,
-    locate,
     own,
     set_source,
     source,
-    spans,
     stack_marker_lists,
 )
 from operators.timeline_ops.errors import (
@@ -43,6 +41,7 @@ from operators.timeline_ops.errors import (
     NonPositiveDuration,
     UnknownItem,
 )
+from operators.timeline_ops.positions import locate, span
 
 
 def add_track(tl: Timeline, op: m.AddTrack, ctx: EditContext, clock: Clock) -> None:
@@ -92,7 +91,7 @@ def add_marker(tl: Timeline, op: m.AddMarker, ctx: EditContext, clock: Clock) ->
         marker_list, start = find_track(tl, track_id).markers, at
     else:
         loc = locate(tl, op.clip_id or op.item_id or "", (Clip,), "clip or track")
-        rec_start, rec_end = spans(loc.track, clock)[loc.index]
+        rec_start, rec_end = span(loc.track, loc.index, clock)
         if not rec_start <= at < rec_end:
             raise InvalidTime(
                 f"marker time {clock.fmt(at)} is outside {describe(loc.item)}, which spans "

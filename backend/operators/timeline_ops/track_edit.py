@@ -33,10 +33,16 @@ from operators.timeline_ops.core import (
     owned,
     set_source,
     source,
-    spans,
-    track_length,
 )
 from operators.timeline_ops.errors import InvalidTime, WrongItemType
+from operators.timeline_ops.positions import (
+    common_ends,
+    first_at,
+    is_tidy,
+    starts,
+    track_length,
+    transitions,
+)
 
 
 def split_item(item: Item, offset: Fraction, clock: Clock, ctx: EditContext) -> tuple[Item, Item]:
@@ -73,39 +79,32 @@ def split_at(
     The half that keeps the item's id is the left one, or the right one with `keep_right`
     (used where the left half is about to be overwritten, so the survivor keeps the id).
     """
-    for i, (start, end) in enumerate(spans(track, clock)):
-        child = track.children[i]
-        if isinstance(child, Transition):
-            continue
-        if t <= start:
-            return i
-        if t < end:
-            left, right = split_item(own(track, i), t - start, clock, ctx)
-            if keep_right:
-                left.id, right.id = right.id, left.id
-                # New effect objects: the left half's may be shared with the previous version.
-                pairs = list(zip(left.effects, right.effects, strict=True))
-                left.effects = [a.model_copy(update={"id": b.id}) for a, b in pairs]
-                right.effects = [b.model_copy(update={"id": a.id}) for a, b in pairs]
-            track.children[i : i + 1] = [left, right]
-            return i + 1
-    return len(track.children)
+    i = first_at(track, t, clock)
+    if i == len(track.children):
+        return i
+    start = starts(track, clock)[i]
+    if t <= start:
+        return i
+    left, right = split_item(own(track, i), t - start, clock, ctx)
+    if keep_right:
+        left.id, right.id = right.id, left.id
+        # New effect objects: the left half's may be shared with the previous version.
+        pairs = list(zip(left.effects, right.effects, strict=True))
+        left.effects = [a.model_copy(update={"id": b.id}) for a, b in pairs]
+        right.effects = [b.model_copy(update={"id": a.id}) for a, b in pairs]
+    track.children[i : i + 1] = [left, right]
+    return i + 1
 
 
 def drop_transitions(track: Track, clock: Clock, start: Fraction, end: Fraction) -> None:
     """Remove transitions whose cut lies in [start, end] or whose overlap meets (start, end)."""
-    keep = []
-    for child, (cut, _) in zip(track.children, spans(track, clock), strict=True):
-        if isinstance(child, Transition):
-            lo = cut - clock.exact(child.in_offset)
-            hi = cut + clock.exact(child.out_offset)
-            touches = start <= cut <= end or (
-                lo < start < hi if start == end else lo < end and start < hi
-            )
-            if touches:
-                continue
-        keep.append(child)
-    track.children = keep
+    at = starts(track, clock)
+    for i in reversed(transitions(track)):
+        child, cut = track.children[i], at[i]
+        lo = cut - clock.exact(child.in_offset)
+        hi = cut + clock.exact(child.out_offset)
+        if start <= cut <= end or (lo < start < hi if start == end else lo < end and start < hi):
+            del track.children[i]
 
 
 def pad_to(track: Track, t: Fraction, clock: Clock, ctx: EditContext) -> None:
@@ -174,10 +173,20 @@ def resize(item: Item, edge: Edge, new_length: Fraction, clock: Clock) -> None:
     set_source(item, clock, start, new_src)
 
 
-def normalize(track: Track, clock: Clock) -> None:
-    """Drop empty gaps, merge neighbouring gaps, clamp fades to their clip's duration."""
+def normalize(track: Track, clock: Clock, before: Track | None = None) -> None:
+    """Drop empty gaps, merge neighbouring gaps, clamp fades to their clip's duration.
+
+    `before`: the track an op started from. When it was tidy, only what the op changed (and
+    the first child after it, which may be a gap to merge) can need tidying.
+    """
     kids: list[Item] = []
-    for child in track.children:
+    todo = track.children
+    rest: list[Item] = []
+    if before is not None and is_tidy(before):
+        head, tail = common_ends(before.children, todo)
+        cut = len(todo) - tail + 1 if tail else len(todo)
+        kids, todo, rest = todo[:head], todo[head:cut], todo[cut:]
+    for child in todo:
         if isinstance(child, Gap):
             length = duration(child, clock)
             if length <= 0:
@@ -190,7 +199,7 @@ def normalize(track: Track, clock: Clock) -> None:
         if isinstance(child, Clip):
             child = _clamp_fades(child, clock)
         kids.append(child)
-    track.children = kids
+    track.children = kids + rest if rest else kids
 
 
 def _clamp_fades(clip: Clip, clock: Clock) -> Clip:

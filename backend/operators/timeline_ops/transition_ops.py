@@ -7,8 +7,9 @@ from fractions import Fraction
 from models.timeline_models import Clip, Timeline, Transition
 from operators.timeline_ops import op_models as m
 from operators.timeline_ops.clip_ops import positive
-from operators.timeline_ops.core import Clock, EditContext, describe, locate
+from operators.timeline_ops.core import Clock, EditContext, describe
 from operators.timeline_ops.errors import TransitionPlacement
+from operators.timeline_ops.positions import locate
 
 _TYPES = {"dissolve": "SMPTE_Dissolve"}
 

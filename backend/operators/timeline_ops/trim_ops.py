@@ -14,14 +14,12 @@ from operators.timeline_ops.core import (
     describe,
     duration,
     edge_transition,
-    locate,
     new_gap,
     next_item,
     own,
     prev_item,
     set_source,
     source,
-    spans,
 )
 from operators.timeline_ops.errors import (
     InvalidTime,
@@ -31,6 +29,7 @@ from operators.timeline_ops.errors import (
     SourceRangeOutOfBounds,
 )
 from operators.timeline_ops.invariants import media_length
+from operators.timeline_ops.positions import locate, span
 from operators.timeline_ops.track_edit import resize, split_item
 
 
@@ -125,7 +124,7 @@ def split_clip(tl: Timeline, op: m.SplitClip, ctx: EditContext, clock: Clock) ->
     loc = locate(tl, op.clip_id, (Clip,), "clip")
     track, i, clip = loc.track, loc.index, loc.item
     t = clock.whole(op.at)
-    start, end = spans(track, clock)[i]
+    start, end = span(track, i, clock)
     if not start < t < end:
         raise InvalidTime(
             f"split point {clock.fmt(t)} is not inside {describe(clip)}, which spans "

@@ -6,8 +6,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-import database.models  # noqa: F401  (registers the tables)
-import database.search_models  # noqa: F401
+import database.models
+import database.search_models  # noqa: F401  (both imports register the tables)
 from database import migrate
 from database.base import Base
 from runtime import Runtime
