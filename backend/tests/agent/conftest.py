@@ -88,3 +88,45 @@ def top_level_atoms(path: Path) -> list[tuple[str, int]]:
             break
         offset += size
     return atoms
+
+
+BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def make_shots(
+    path: Path,
+    shots: list[tuple[str, int, str]],
+    *,
+    rate: str = "25",
+    size: str = "320x240",
+    x264: str = "",
+) -> Path:
+    """H.264 of lavfi sources joined by hard cuts: each (source, frames, extra filters), e.g.
+    ("color=c=red", 50, "") or ("color=c=black", 40, text_filter("HELLO"))."""
+    chains = []
+    for index, (source, frames, extra) in enumerate(shots):
+        chain = f"{source}:size={size}:rate={rate}" + (f",{extra}" if extra else "")
+        chains.append(
+            f"{chain},trim=end_frame={frames},setpts=PTS-STARTPTS,format=yuv420p[v{index}]"
+        )
+    inputs = "".join(f"[v{index}]" for index in range(len(shots)))
+    graph = ";".join([*chains, f"{inputs}concat=n={len(shots)}:v=1:a=0[out]"])
+    args = ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "ultrafast"]
+    args += ["-x264-params", x264] if x264 else []
+    ffmpeg(*args, "-pix_fmt", "yuv420p", str(path))
+    return path
+
+
+def text_filter(text: str, size: int = 64, color: str = "white") -> str:
+    """A drawtext filter writing `text` big and centred in DejaVu Sans Bold."""
+    return (
+        f"drawtext=fontfile={BOLD_FONT}:text='{text}':fontsize={size}:fontcolor={color}"
+        ":x=(w-text_w)/2:y=(h-text_h)/2"
+    )
+
+
+@pytest.fixture(scope="session")
+def rgb_shots(media: Path) -> Path:
+    """25 fps 320x240: red 0-2 s, blue 2-3.2 s, green 3.2-5 s (cuts at frames 50 and 80)."""
+    shots = [("color=c=red", 50, ""), ("color=c=blue", 30, ""), ("color=c=green", 45, "")]
+    return make_shots(media / "rgb-shots.mp4", shots)
