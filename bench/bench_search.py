@@ -49,6 +49,7 @@ from database.models import Project  # noqa: E402
 from database.session import create_db_engine  # noqa: E402
 from operators import search_operator  # noqa: E402
 from operators.search_operator import search  # noqa: E402
+from runtime import single_threaded_blas  # noqa: E402
 from tests.factories import make_media_row  # noqa: E402
 from tests.handlers.search_library import index_asset, segment  # noqa: E402
 from tests.support import ServerProcess, free_port  # noqa: E402
@@ -613,6 +614,10 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the plans of one query")
     parser.add_argument("--no-cache", action="store_true", help="re-embed the base sentences")
     args = parser.parse_args()
+    # The in-process figures run under the server's BLAS setting (one thread) unless
+    # OPENBLAS_NUM_THREADS asks otherwise, as the server does.
+    if "OPENBLAS_NUM_THREADS" not in os.environ:
+        single_threaded_blas()
     r = random.Random(args.seed)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
