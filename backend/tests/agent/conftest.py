@@ -105,7 +105,8 @@ def make_shots(
     ("color=c=red", 50, "") or ("color=c=black", 40, text_filter("HELLO"))."""
     chains = []
     for index, (source, frames, extra) in enumerate(shots):
-        chain = f"{source}:size={size}:rate={rate}" + (f",{extra}" if extra else "")
+        options = f"{':' if '=' in source else '='}size={size}:rate={rate}"
+        chain = source + options + (f",{extra}" if extra else "")
         chains.append(
             f"{chain},trim=end_frame={frames},setpts=PTS-STARTPTS,format=yuv420p[v{index}]"
         )

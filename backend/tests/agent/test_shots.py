@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent import shots as shots_module
 from agent.shots import Shot, detect_shots
 from tests.agent.conftest import ffmpeg, make_shots, make_video
 from utils.ffmpeg import MediaError, probe
@@ -148,3 +149,45 @@ def test_audio_has_no_shots(tmp_path: Path) -> None:
 
     with pytest.raises(MediaError):
         detect_shots(src, probe(src))
+
+
+SPLIT_SHOTS = [
+    ("testsrc2", 100, ""),
+    ("color=c=red", 40, ""),
+    ("testsrc2", 60, "hue=h=120"),
+    ("color=c=blue", 55, ""),
+]
+
+
+@pytest.fixture(scope="module")
+def moving_ntsc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8.5 s at 29.97 fps: moving patterns around the points where a 3-way split falls."""
+    path = tmp_path_factory.mktemp("split") / "split.mp4"
+    return make_shots(path, SPLIT_SHOTS, rate="30000/1001")
+
+
+def test_decoding_in_parallel_stretches_gives_the_same_shots(
+    moving_ntsc: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    info = probe(moving_ntsc)
+    whole = detect_shots(moving_ntsc, info)
+    monkeypatch.setattr(shots_module, "MIN_PART_S", 1.0)
+    monkeypatch.setattr(shots_module.os, "cpu_count", lambda: 3)
+
+    split = detect_shots(moving_ntsc, info)
+
+    assert [shot.start_frame for shot in whole] == [0, 100, 140, 200]
+    assert split == whole
+    assert "did not line up" not in caplog.text  # really decoded in three stretches
+
+
+def test_stretches_that_do_not_line_up_fall_back_to_one_process(
+    moving_ntsc: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(shots_module, "MIN_PART_S", 1.0)
+    monkeypatch.setattr(shots_module, "_shift", lambda *_: None)
+
+    shots = detect_shots(moving_ntsc, probe(moving_ntsc))
+
+    assert [shot.start_frame for shot in shots] == [0, 100, 140, 200]
+    assert "did not line up" in caplog.text
