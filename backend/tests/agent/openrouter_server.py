@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from agent.openrouter import OpenRouterClient
+
 API_PREFIX = "/api/v1"
 DEFAULT_DIM = 32
 
@@ -153,6 +155,12 @@ class FakeOpenRouter:
         assert self._server is not None, "server not started"
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}{API_PREFIX}"
+
+    def client(self) -> OpenRouterClient:
+        """A client of this server that retries once, without waiting."""
+        return OpenRouterClient(
+            self.api_key, base_url=self.base_url, max_retries=1, sleep=lambda s: None
+        )
 
     def script(self, *replies: Reply | Handler, path: str = "/chat/completions") -> None:
         """Queue replies for `path`, used in order before falling back to the default."""

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from agent.describe import OpenRouterDescriber, OpenRouterEmbedder
-from agent.openrouter import OpenRouterClient
 from agent.pipeline import index_asset
 from agent.providers import Providers, use_providers
 from agent.transcribe import get_local_transcriber
@@ -29,9 +28,7 @@ EMBED_MODEL = "test/embed"
 @pytest.fixture
 def fake() -> Iterator[FakeOpenRouter]:
     with FakeOpenRouter() as server:
-        client = OpenRouterClient(
-            server.api_key, base_url=server.base_url, max_retries=1, sleep=lambda s: None
-        )
+        client = server.client()
         use_providers(
             Providers(
                 embedder=OpenRouterEmbedder(client, EMBED_MODEL, 384),

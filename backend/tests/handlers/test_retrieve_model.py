@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from agent.embeddings import get_local_embedder
-from agent.openrouter import OpenRouterClient
 from agent.providers import Providers, use_providers
 from agent.transcribe import get_local_transcriber
 from database.search_models import AgentRun
@@ -24,9 +23,7 @@ MODEL = "test/agent-model"
 @pytest.fixture
 def fake() -> Iterator[FakeOpenRouter]:
     with FakeOpenRouter() as server:
-        client = OpenRouterClient(
-            server.api_key, base_url=server.base_url, max_retries=1, sleep=lambda s: None
-        )
+        client = server.client()
         use_providers(Providers(get_local_embedder(), get_local_transcriber(), None, client, MODEL))
         try:
             yield server
