@@ -1,8 +1,9 @@
 """Shot detection: hard cuts (and fades through black) found on tiny frames decoded by ffmpeg.
 
-ffmpeg decodes and shrinks every frame to 128x72 YUV in C; numpy scores each frame by how much
-it differs from the previous one compared with its neighbours. See docs/bench-notes/visual.md
-for why this beat PySceneDetect (OpenCV and PyAV backends) and ffmpeg's own scene score.
+ffmpeg decodes and shrinks every frame to 128x72 YUV in C (one single-threaded process per
+stretch of a longer video, stitched where their overlapping frames match); numpy scores each
+frame by how much it differs from the previous one compared with its neighbours. See
+docs/bench-notes/visual.md for why this beat PySceneDetect and ffmpeg's own scene score.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from utils.ffmpeg import MediaError, MediaInfo, ProgressCallback, stream_ffmpeg
+from utils.ffmpeg import FFmpegError, MediaError, MediaInfo, ProgressCallback, stream_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +149,8 @@ class _Part:
     start: int  # frame number its first frame should have (seeking may be a frame or two off)
     diffs: np.ndarray
     lumas: np.ndarray
-    head: np.ndarray  # luma planes of its first and last ALIGN_FRAMES frames
-    tail: np.ndarray
+    head: np.ndarray  # luma planes of its first ALIGN_FRAMES frames
+    tail: np.ndarray  # and of its last ALIGN_FRAMES
 
 
 def _frame_differences(
@@ -166,14 +167,17 @@ def _frame_differences(
         bounds = [expected * i // parts for i in range(parts + 1)]
         starts = [0, *(bound - OVERLAP for bound in bounds[1:-1])]
         counts = [bounds[i + 1] + OVERLAP - starts[i] for i in range(parts - 1)]
-        with ThreadPoolExecutor(parts - 1) as pool:
-            later = [
-                pool.submit(_decode, src, rate, first, count, None)
-                for first, count in zip(starts[1:], [*counts[1:], None], strict=True)
-            ]
-            head = _decode(src, rate, 0, counts[0], progress, counts[0])
-            decoded = [head, *(future.result() for future in later)]
-        joined = _stitch(decoded, bounds)
+        try:
+            with ThreadPoolExecutor(parts - 1) as pool:
+                later = [
+                    pool.submit(_decode, src, rate, first, count, None)
+                    for first, count in zip(starts[1:], [*counts[1:], None], strict=True)
+                ]
+                head = _decode(src, rate, 0, counts[0], progress, counts[0])
+                joined = _stitch([head, *(future.result() for future in later)], bounds)
+        except FFmpegError as exc:  # e.g. a seek into a damaged stretch
+            log.warning("%s: decoding in stretches failed (%s)", src.name, exc)
+            joined = None
         if joined is not None:
             return joined
         log.warning("%s: stretches decoded apart did not line up; decoding it whole", src.name)
