@@ -81,7 +81,7 @@ def shots_stage(ctx: StageContext) -> StageOutput:
         record = {**info.to_dict(), "keyframe_key": key_entry["key"]}
         record.pop("keyframe", None)
         records.append(record)
-        names = colour_words(record["colors"], info.brightness)
+        names = colour_words(info.colors, info.brightness)
         entries.append(
             IndexEntry(
                 seq=info.shot.index,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import colorsys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.visual import Color
 
 MIN_FRACTION = 0.2  # a colour covering less of the frame does not describe the shot
 
@@ -37,22 +40,12 @@ def colour_name(hex_colour: str) -> str:
     return next(name for limit, name in _HUES if degrees < limit)
 
 
-def _entries(colors: Iterable[Any]) -> Iterable[tuple[str, float]]:
-    for c in colors or ():
-        if isinstance(c, dict):
-            yield c.get("hex") or c.get("color") or "#000000", float(c.get("fraction", 1.0))
-        elif isinstance(c, (tuple, list)):
-            yield str(c[0]), float(c[1]) if len(c) > 1 else 1.0
-        else:
-            yield str(c), 1.0
-
-
-def colour_words(colors: Iterable[Any], brightness: float | None) -> list[str]:
+def colour_words(colors: Iterable[Color], brightness: float | None) -> list[str]:
     """Names of the colours that cover a good part of the frame, plus dark/bright."""
     names: list[str] = []
-    for hex_colour, fraction in _entries(colors):
-        if fraction >= MIN_FRACTION:
-            name = colour_name(hex_colour)
+    for colour in colors:
+        if colour.fraction >= MIN_FRACTION:
+            name = colour_name(colour.hex)
             if name not in names:
                 names.append(name)
     if brightness is not None:
