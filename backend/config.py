@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Threads per process for the local models (Whisper, MiniLM): one thread does the most
     # work per CPU-second on small machines; scale with worker processes instead.
     ai_threads: int = Field(default=1, ge=1, le=64)
+    # "package.module:factory" returning an agent.image_embed.ImageEmbedder (CLIP class);
+    # unset, shots are found by their text, colours and descriptions only.
+    image_embedder: str | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     max_upload_bytes: int = Field(default=10 * 1024**3, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -53,6 +56,13 @@ class Settings(BaseSettings):
     index_max_attempts: int = Field(default=3, ge=1, le=20)
     reaper_interval_s: float = Field(default=30.0, gt=0)
     stale_pending_s: float = Field(default=600.0, gt=0)
+    # Renders: the HMAC key that signs callbacks (unset: a random key generated once and kept
+    # in DATA_DIR/secrets/, shared by the server and workers on that DATA_DIR; set it when
+    # workers run elsewhere), the longest an ffmpeg render may run, and how many times a
+    # render whose worker died is started again before it is failed.
+    render_callback_secret: str | None = Field(default=None, min_length=16)
+    render_timeout_s: float = Field(default=6 * 3600.0, gt=0)
+    render_max_attempts: int = Field(default=2, ge=1, le=10)
     log_level: str = "INFO"
 
     @field_validator("database_url")

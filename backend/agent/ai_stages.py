@@ -1,4 +1,5 @@
-"""The indexing stages that make an asset searchable: transcribe, shots, summarise, embed.
+"""The indexing stages that make an asset searchable: transcribe, shots, summarise, embed,
+visual_embed.
 
 Each stage stores its full output in storage (for the transcript and shots endpoints) and its
 searchable pieces as `search_items` rows, replacing what an earlier run of the same stage
@@ -144,6 +145,24 @@ def embed_stage(ctx: StageContext) -> StageOutput:
         vectors = embedder.embed([text for _, text in batch])
         with _asset_session(ctx) as (db, _asset):
             search_index.store_embeddings(db, [i for i, _ in batch], vectors, embedder.name)
+        ctx.progress((start + len(batch)) / len(todo))
+    return {"model": embedder.name, "vectors": len(todo)}, {}
+
+
+def visual_embed_stage(ctx: StageContext) -> StageOutput:
+    embedder = get_providers().image_embedder
+    if embedder is None:
+        return {"skipped": "no image embedder configured (IMAGE_EMBEDDER)"}, {}
+    with _asset_session(ctx) as (db, asset):
+        todo = search_index.shots_to_embed_visually(db, asset.id, embedder.name)
+    for start in range(0, len(todo), EMBED_BATCH):
+        batch = todo[start : start + EMBED_BATCH]
+        images = [b"".join(ctx.storage.iter_range(key)) for _, key in batch]
+        vectors = embedder.embed_images(images)
+        with _asset_session(ctx) as (db, _asset):
+            search_index.store_visual_embeddings(
+                db, [i for i, _ in batch], vectors, embedder.name
+            )
         ctx.progress((start + len(batch)) / len(todo))
     return {"model": embedder.name, "vectors": len(todo)}, {}
 

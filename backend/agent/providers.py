@@ -1,8 +1,8 @@
 """Which AI backends this process uses: local models by default, OpenRouter with a key.
 
-Each backend is a small Protocol (`Embedder`, `Transcriber`, `Describer`); this module picks
-the implementations from the settings once per process. Local models load lazily on first use,
-so a server that never indexes never pays for them.
+Each backend is a small Protocol (`Embedder`, `Transcriber`, `Describer`, `ImageEmbedder`);
+this module picks the implementations from the settings once per process. Local models load
+lazily on first use, so a server that never indexes never pays for them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from config import Settings, get_settings
 if TYPE_CHECKING:
     from agent.describe import Describer
     from agent.embeddings import Embedder
+    from agent.image_embed import ImageEmbedder
     from agent.openrouter import OpenRouterClient
     from agent.transcribe import Transcriber
 
@@ -28,6 +29,7 @@ class Providers:
     describer: Describer | None
     chat: OpenRouterClient | None
     chat_model: str | None
+    image_embedder: ImageEmbedder | None = None
 
 
 _lock = threading.Lock()
@@ -42,8 +44,13 @@ def build_providers(settings: Settings) -> Providers:
     transcriber = get_local_transcriber()
     transcriber.cpu_threads = settings.ai_threads  # read when the model first loads
     local = get_local_embedder()
+    image_embedder = None
+    if settings.image_embedder:
+        from agent.image_embed import load_image_embedder
+
+        image_embedder = load_image_embedder(settings.image_embedder)
     if not settings.openrouter_api_key:
-        return Providers(local, transcriber, None, None, None)
+        return Providers(local, transcriber, None, None, None, image_embedder)
     from agent.describe import OpenRouterDescriber, OpenRouterEmbedder
     from agent.openrouter import OpenRouterClient
     from database.search_models import EMBEDDING_DIM
@@ -55,6 +62,7 @@ def build_providers(settings: Settings) -> Providers:
         describer=OpenRouterDescriber(client, settings.openrouter_vision_model),
         chat=client,
         chat_model=settings.openrouter_chat_model,
+        image_embedder=image_embedder,
     )
 
 
@@ -84,7 +92,9 @@ def get_providers() -> Providers:
             s.openrouter_embedding_model,
             s.ai_threads,
         )
-        return _cached((*key, s.openrouter_vision_model, s.openrouter_chat_model))
+        return _cached(
+            (*key, s.openrouter_vision_model, s.openrouter_chat_model, s.image_embedder)
+        )
 
 
 def use_providers(providers: Providers | None) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.ai_stages import embed_stage, shots_stage, summarise_stage, transcribe_stage
+from agent.ai_stages import (
+    embed_stage,
+    shots_stage,
+    summarise_stage,
+    transcribe_stage,
+    visual_embed_stage,
+)
 from agent.stages import (
     StageContext,
     StageOutput,
@@ -27,6 +33,7 @@ STAGES: dict[str, Stage] = {
     "shots": shots_stage,
     "summarise": summarise_stage,
     "embed": embed_stage,
+    "visual_embed": visual_embed_stage,
 }
 # Relative cost, for one progress figure over all stages.
 WEIGHTS = {
@@ -39,14 +46,15 @@ WEIGHTS = {
     "shots": 5,
     "summarise": 1,
     "embed": 2,
+    "visual_embed": 1,
 }
 # Previews first: an asset is playable and browsable before the slower AI stages finish.
 STAGES_BY_KIND = {
     "video": [
         "probe", "thumbnail", "filmstrip", "waveform", "proxy",
-        "transcribe", "shots", "summarise", "embed",
+        "transcribe", "shots", "summarise", "embed", "visual_embed",
     ],
     "audio": ["probe", "waveform", "transcribe", "summarise", "embed"],
     # An image is one "shot": its on-screen text and colours are searchable too.
-    "image": ["probe", "thumbnail", "shots", "summarise", "embed"],
+    "image": ["probe", "thumbnail", "shots", "summarise", "embed", "visual_embed"],
 }  # fmt: skip

@@ -16,6 +16,8 @@ from database.base import Base, IdMixin, utcnow
 # Every embedder, local or remote, writes vectors of this size (remote models are asked for
 # it with `dimensions`), so one HNSW index serves them all.
 EMBEDDING_DIM = 384
+# Image-text (CLIP-class) vectors of shots live in their own space and column.
+VISUAL_EMBEDDING_DIM = 512
 SEARCH_KINDS = ("transcript", "shot", "asset")
 
 
@@ -40,6 +42,8 @@ class SearchItem(IdMixin, Base):
     )
     embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIM))
     embedding_model: Mapped[str | None] = mapped_column(String(200))
+    visual_embedding: Mapped[list[float] | None] = mapped_column(Vector(VISUAL_EMBEDDING_DIM))
+    visual_model: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -52,6 +56,13 @@ class SearchItem(IdMixin, Base):
             postgresql_using="hnsw",
             postgresql_with={"m": 16, "ef_construction": 64},
             postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+        Index(
+            "ix_search_items_visual_embedding",
+            "visual_embedding",
+            postgresql_using="hnsw",
+            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_ops={"visual_embedding": "vector_cosine_ops"},
         ),
         CheckConstraint(f"kind IN {SEARCH_KINDS}", name="kind"),
     )

@@ -70,6 +70,8 @@ class SearchHit(BaseModel):
     segment_start: float = Field(description="the whole matched segment or shot")
     segment_end: float
     matched_words: list[str]
+    # The ranked lists that found it: keyword, semantic (text vectors), visual (picture vectors).
+    matched_by: list[Literal["keyword", "semantic", "visual"]]
 
 
 class SearchResponse(OkResponse):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from database.models import Asset
-from database.search_models import EMBEDDING_DIM, SearchItem
+from database.search_models import EMBEDDING_DIM, VISUAL_EMBEDDING_DIM, SearchItem
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,41 @@ def store_embeddings(
         update(SearchItem),
         [
             {"id": item_id, "embedding": vec, "embedding_model": model}
+            for item_id, vec in zip(ids, vectors, strict=True)
+        ],
+    )
+    db.flush()
+
+
+def shots_to_embed_visually(
+    db: Session, asset_id: uuid.UUID, model: str
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, keyframe key) of an asset's shots with no picture vector from `model`."""
+    rows = db.execute(
+        select(SearchItem.id, SearchItem.extra["keyframe_key"].astext.label("key"))
+        .where(
+            SearchItem.asset_id == asset_id,
+            SearchItem.kind == "shot",
+            SearchItem.extra.has_key("keyframe_key"),
+            (SearchItem.visual_embedding.is_(None)) | (SearchItem.visual_model != model),
+        )
+        .order_by(SearchItem.seq)
+    )
+    return [(row.id, row.key) for row in rows]
+
+
+def store_visual_embeddings(
+    db: Session, ids: Sequence[uuid.UUID], vectors: np.ndarray, model: str
+) -> None:
+    """Write one picture vector per shot row id."""
+    if vectors.shape != (len(ids), VISUAL_EMBEDDING_DIM):
+        raise ValueError(
+            f"expected {len(ids)} vectors of {VISUAL_EMBEDDING_DIM}, got {vectors.shape}"
+        )
+    db.execute(
+        update(SearchItem),
+        [
+            {"id": item_id, "visual_embedding": vec, "visual_model": model}
             for item_id, vec in zip(ids, vectors, strict=True)
         ],
     )

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from agent.providers import query_embedder
+from agent.providers import get_providers, query_embedder
 from database.models import Project
 
 SearchMode = Literal["hybrid", "semantic", "keyword"]
@@ -44,10 +44,19 @@ sem AS (
         ORDER BY si.embedding <=> CAST(:qvec AS vector) LIMIT :depth
     ) s WHERE 1 - d >= :min_sim
 )"""
+_VISUAL = """
+vis AS (
+    SELECT id, row_number() OVER (ORDER BY d, id) AS rank, 1 - d AS vis_score FROM (
+        SELECT si.id, si.visual_embedding <=> CAST(:vvec AS vector) AS d
+        FROM search_items si
+        WHERE si.project_id = :pid AND si.visual_model = :vmodel {filters}
+        ORDER BY si.visual_embedding <=> CAST(:vvec AS vector) LIMIT :depth
+    ) v WHERE 1 - d >= :vmin_sim
+)"""
 _SELECT = """
 SELECT si.id, si.asset_id, si.kind, si.seq, si.start_s, si.end_s, si.text, si.words,
        si.extra, a.kind AS asset_kind, a.filename, a.renditions ? 'thumbnail' AS has_thumb,
-       {score} AS score
+       {score} AS score, {matched_by} AS matched_by
 FROM {source}
 JOIN search_items si ON si.id = {id_expr}
 JOIN assets a ON a.id = si.asset_id
@@ -69,6 +78,8 @@ class SearchHit:
     segment_end: float
     matched_words: list[str]
     thumbnail_url: str | None
+    # Which ranked lists found it: keyword, semantic (text vectors), visual (picture vectors).
+    matched_by: list[str]
 
 
 def search(
@@ -101,34 +112,76 @@ def search(
         filters += " AND si.asset_id = ANY(:aids)"
         params["aids"] = list(asset_ids)
     ctes = []
+    lists: list[tuple[str, str]] = []  # (CTE name, score column) of each ranked list
     if mode in ("keyword", "hybrid"):
         ctes.append(_KEYWORD.format(filters=filters))
+        lists.append(("kw", "kw_score"))
     if mode in ("semantic", "hybrid"):
-        embedder = query_embedder()
-        params["qvec"] = _vector_literal(embedder.embed([q])[0])
-        params["model"] = embedder.name
-        params["min_sim"] = MIN_SIMILARITY
+        _semantic_params(db, q, params)
         ctes.append(_SEMANTIC.format(filters=filters))
-        # Without iterative scans a project filter can starve HNSW's candidate list. One
-        # statement for both settings: each round trip costs milliseconds under load.
-        db.execute(
-            text(
-                "SELECT set_config('hnsw.ef_search', :ef, true),"
-                " set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-            ),
-            {"ef": str(HNSW_EF_SEARCH)},
-        )
-    if mode == "keyword":
-        source, id_expr, score = "kw", "kw.id", "kw.kw_score"
-    elif mode == "semantic":
-        source, id_expr, score = "sem", "sem.id", "sem.sem_score"
-    else:
-        source, id_expr = "kw FULL OUTER JOIN sem ON sem.id = kw.id", "coalesce(kw.id, sem.id)"
-        score = f"coalesce(1.0 / ({RRF_K} + kw.rank), 0) + coalesce(1.0 / ({RRF_K} + sem.rank), 0)"
-    sql = "WITH " + ",".join(ctes) + _SELECT.format(source=source, id_expr=id_expr, score=score)
-    rows = _precise_first(db.execute(text(sql), params).mappings().all())[:limit]
+        lists.append(("sem", "sem_score"))
+        image_embedder = get_providers().image_embedder
+        if image_embedder is not None:
+            params["vvec"] = _vector_literal(image_embedder.embed_texts([q])[0])
+            params["vmodel"] = image_embedder.name
+            params["vmin_sim"] = image_embedder.min_similarity
+            ctes.append(_VISUAL.format(filters=filters))
+            lists.append(("vis", "vis_score"))
+    sql = "WITH " + ",".join(ctes) + _fused_select(lists)
+    rows = db.execute(text(sql), params).mappings().all()
+    if not rows and mode == "keyword" and (any_words := _any_of(q)):
+        # Every term must match by default; rather than nothing, rank what has some of them.
+        rows = db.execute(text(sql), {**params, "q": any_words}).mappings().all()
+    rows = _precise_first(rows)[:limit]
     lexemes = _word_lexemes(db, q, rows)
     return [_hit(project.id, row, lexemes) for row in rows]
+
+
+def _any_of(q: str) -> str | None:
+    """`q` with its words joined by OR, when it has several and no operators of its own."""
+    words = q.split()
+    if len(words) < 2 or any(ch in q for ch in '"-') or "or" in (w.lower() for w in words):
+        return None
+    return " or ".join(words)
+
+
+def _semantic_params(db: Session, q: str, params: dict[str, Any]) -> None:
+    embedder = query_embedder()
+    params["qvec"] = _vector_literal(embedder.embed([q])[0])
+    params["model"] = embedder.name
+    params["min_sim"] = MIN_SIMILARITY
+    # Without iterative scans a project filter can starve HNSW's candidate list. One
+    # statement for both settings: each round trip costs milliseconds under load.
+    db.execute(
+        text(
+            "SELECT set_config('hnsw.ef_search', :ef, true),"
+            " set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+        ),
+        {"ef": str(HNSW_EF_SEARCH)},
+    )
+
+
+_LIST_NAMES = {"kw": "keyword", "sem": "semantic", "vis": "visual"}
+
+
+def _fused_select(lists: list[tuple[str, str]]) -> str:
+    """The final SELECT: one list's own score, or reciprocal-rank fusion of several."""
+    names = [name for name, _ in lists]
+    matched_by = "array_remove(ARRAY[{}], NULL)".format(
+        ", ".join(f"CASE WHEN {n}.id IS NOT NULL THEN '{_LIST_NAMES[n]}' END" for n in names)
+    )
+    if len(lists) == 1:
+        name, score = lists[0]
+        return _SELECT.format(
+            source=name, id_expr=f"{name}.id", score=f"{name}.{score}", matched_by=matched_by
+        )
+    source = names[0]
+    for i, name in enumerate(names[1:], start=1):
+        earlier = ", ".join(f"{n}.id" for n in names[:i])
+        source += f" FULL OUTER JOIN {name} ON {name}.id = coalesce({earlier})"
+    id_expr = "coalesce({})".format(", ".join(f"{n}.id" for n in names))
+    score = " + ".join(f"coalesce(1.0 / ({RRF_K} + {n}.rank), 0)" for n in names)
+    return _SELECT.format(source=source, id_expr=id_expr, score=score, matched_by=matched_by)
 
 
 def _precise_first(rows: Sequence[Any]) -> list[Any]:
@@ -185,6 +238,7 @@ def _hit(project_id: uuid.UUID, row: Any, lexemes: dict[str, set[str]]) -> Searc
         segment_end=round(row["end_s"], 3),
         matched_words=matched,
         thumbnail_url=thumb,
+        matched_by=list(row["matched_by"]),
     )
 
 

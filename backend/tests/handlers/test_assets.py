@@ -45,7 +45,7 @@ def test_video_is_probed_indexed_and_served(client: TestClient, tmp_path: Path) 
     assert done["indexing_started_at"] <= done["indexing_completed_at"]
     assert set(done["stages"]) == {
         "probe", "thumbnail", "filmstrip", "waveform", "proxy",
-        "transcribe", "shots", "summarise", "embed",
+        "transcribe", "shots", "summarise", "embed", "visual_embed",
     }  # fmt: skip
     assert all(stage["status"] == "completed" for stage in done["stages"].values())
     assert {"original", "thumbnail", "filmstrip", "waveform", "proxy"} <= set(done["renditions"])

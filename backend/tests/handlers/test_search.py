@@ -46,6 +46,17 @@ def test_keyword_phrases_need_the_words_in_order(
     assert search(user_client, library["pid"], "zeppelin", mode="keyword") == []
 
 
+def test_keyword_search_falls_back_to_any_word_when_all_find_nothing(
+    user_client: TestClient, library: dict[str, str]
+) -> None:
+    hits = search(user_client, library["pid"], "lazy zeppelin", mode="keyword")
+    assert hits[0]["asset_id"] == library["nature"]
+    assert hits[0]["matched_words"] == ["lazy"]
+    # A phrase or an explicit operator is taken as written.
+    assert search(user_client, library["pid"], '"lazy zeppelin"', mode="keyword") == []
+    assert search(user_client, library["pid"], "lazy -dog", mode="keyword") == []
+
+
 def test_semantic_search_finds_paraphrases(
     user_client: TestClient, library: dict[str, str]
 ) -> None:
