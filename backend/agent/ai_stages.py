@@ -26,6 +26,11 @@ from operators.search_index import IndexEntry
 EMBED_BATCH = 64
 
 
+def keyframe_name(index: int) -> str:
+    """Where shot `index`'s keyframe goes, under the asset's storage prefix."""
+    return f"shots/{index}.jpg"
+
+
 @contextmanager
 def _asset_session(ctx: StageContext) -> Iterator[tuple[Session, Asset]]:
     """A transaction holding the asset row; a deleted asset ends the run."""
@@ -78,7 +83,7 @@ def shots_stage(ctx: StageContext) -> StageOutput:
     )
     records, entries = [], []
     for info in infos:
-        key_entry = ctx.store(f"shots/{info.shot.index}.jpg", info.keyframe, "image/jpeg")
+        key_entry = ctx.store(keyframe_name(info.shot.index), info.keyframe, "image/jpeg")
         record = {**info.to_dict(), "keyframe_key": key_entry["key"]}
         record.pop("keyframe", None)
         records.append(record)
@@ -160,9 +165,7 @@ def visual_embed_stage(ctx: StageContext) -> StageOutput:
         images = [b"".join(ctx.storage.iter_range(key)) for _, key in batch]
         vectors = embedder.embed_images(images)
         with _asset_session(ctx) as (db, _asset):
-            search_index.store_visual_embeddings(
-                db, [i for i, _ in batch], vectors, embedder.name
-            )
+            search_index.store_visual_embeddings(db, [i for i, _ in batch], vectors, embedder.name)
         ctx.progress((start + len(batch)) / len(todo))
     return {"model": embedder.name, "vectors": len(todo)}, {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent.ai_stages import keyframe_name
 from database.models import Asset
 from errors import NotFound
 from models import search_api as sa
@@ -100,7 +101,7 @@ def keyframe_key(asset: Asset, index: int) -> str:
     """Storage key of one shot's keyframe."""
     if _stage(asset, "shots").get("status") != "completed":
         raise _not_ready(asset, "shots", "shots")
-    key = f"{asset_prefix(asset.project_id, asset.id)}shots/{index}.jpg"
+    key = asset_prefix(asset.project_id, asset.id) + keyframe_name(index)
     if index < 0 or index >= int(_stage(asset, "shots").get("shots", 0)):
         raise NotFound(f"no shot {index} in this asset", code="shot_not_found")
     return key

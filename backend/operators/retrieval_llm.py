@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from agent.describe import extract_json
 from agent.openrouter import OpenRouterClient
 from database.models import Asset, Project
-from operators.search_operator import SearchHit, search
+from operators.search_operator import SearchHit, search, thumbnail_url
 
 MAX_TURNS = 6
 TOOL_RESULTS = 8
@@ -136,12 +136,6 @@ def plan_with_model(
     return None
 
 
-def _thumbnail(asset: Asset) -> str | None:
-    if "thumbnail" not in (asset.renditions or {}):
-        return None
-    return f"/projects/{asset.project_id}/assets/{asset.id}/thumbnail"
-
-
 def _candidates(
     text: str, assets: dict[str, Asset], limit: int, trace: list[dict[str, Any]]
 ) -> list[dict[str, Any]] | None:
@@ -173,7 +167,9 @@ def _candidates(
                 "score": float(item.get("score") or 0.0),
                 "reasons": [str(r) for r in reasons][:5] if isinstance(reasons, list) else [],
                 "text": "",
-                "thumbnail_url": _thumbnail(asset),
+                "thumbnail_url": thumbnail_url(
+                    asset.project_id, asset.id, "thumbnail" in (asset.renditions or {})
+                ),
             }
         )
     trace.append({"step": "validate", "kept": len(kept), "dropped": dropped})

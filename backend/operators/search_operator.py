@@ -221,11 +221,12 @@ def _hit(project_id: uuid.UUID, row: Any, lexemes: dict[str, set[str]]) -> Searc
             matched = [
                 w[2] for w in words[first : last + 1] if lexemes.get(w[2], set()) & lexemes[""]
             ]
-    base = f"/projects/{project_id}/assets/{row['asset_id']}"
     if row["kind"] == "shot":
-        thumb: str | None = f"{base}/shots/{row['seq']}/keyframe"
+        thumb: str | None = (
+            f"/projects/{project_id}/assets/{row['asset_id']}/shots/{row['seq']}/keyframe"
+        )
     else:
-        thumb = f"{base}/thumbnail" if row["has_thumb"] else None
+        thumb = thumbnail_url(project_id, row["asset_id"], row["has_thumb"])
     return SearchHit(
         asset_id=row["asset_id"],
         kind=row["kind"],
@@ -240,6 +241,11 @@ def _hit(project_id: uuid.UUID, row: Any, lexemes: dict[str, set[str]]) -> Searc
         thumbnail_url=thumb,
         matched_by=list(row["matched_by"]),
     )
+
+
+def thumbnail_url(project_id: uuid.UUID, asset_id: uuid.UUID, has_thumbnail: bool) -> str | None:
+    """The URL of an asset's thumbnail, when indexing made one."""
+    return f"/projects/{project_id}/assets/{asset_id}/thumbnail" if has_thumbnail else None
 
 
 def _tightest_window(
