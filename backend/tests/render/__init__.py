@@ -1,0 +1,1 @@
+"""Tests of the render compiler: compiled ffmpeg runs, decoded and checked."""
