@@ -12,7 +12,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from config import Settings, get_settings
-from handlers import assets, auth, health, media_index, projects, search, timeline, timeline_io
+from handlers import (
+    assets,
+    auth,
+    health,
+    media_index,
+    projects,
+    renders,
+    search,
+    timeline,
+    timeline_io,
+)
 from handlers.errors import install_error_handlers
 from jobs.recovery import Reaper
 from runtime import start_runtime, stop_runtime
@@ -58,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeline_io.router,
         media_index.router,
         search.router,
+        renders.router,
+        renders.presets_router,
     ):
         app.include_router(router)
     return app

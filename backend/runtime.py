@@ -126,7 +126,11 @@ def enqueue_after_commit(
     queue: str,
     func: Callable[..., Any],
     *args: str,
+    job_id: str | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> None:
     """Enqueue a job once `db` commits, so a worker never sees an uncommitted row."""
-    after_commit(db, lambda: get_runtime().queue.enqueue(queue, func, *args, retry=retry))
+    after_commit(
+        db,
+        lambda: get_runtime().queue.enqueue(queue, func, *args, job_id=job_id, retry=retry),
+    )

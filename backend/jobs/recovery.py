@@ -1,8 +1,10 @@
-"""The reaper: finds indexing runs that died with their worker and retries or fails them."""
+"""The reaper: finds indexing and render runs that died with their worker and retries or
+fails them."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from datetime import timedelta
 
@@ -12,7 +14,9 @@ from agent.pipeline import index_asset, index_lock_key
 from database.base import utcnow
 from database.locks import is_locked
 from database.models import Asset
+from database.render_models import Render
 from database.session import session_scope
+from jobs.render_job import enqueue_render, render_lock_key
 from redis_client.queue import InProcessQueue, RetryPolicy
 from runtime import Runtime
 
@@ -63,8 +67,52 @@ def recover_assets(runtime: Runtime, *, startup: bool = False) -> dict[str, int]
     return counts
 
 
+def recover_renders(runtime: Runtime, *, startup: bool = False) -> dict[str, int]:
+    """Requeue, fail or cancel renders whose job is gone; returns counts."""
+    settings = runtime.settings
+    lost_pending = startup and isinstance(runtime.queue, InProcessQueue)
+    stale_before = utcnow() - timedelta(seconds=settings.stale_pending_s)
+    counts = {"requeued": 0, "failed": 0, "cancelled": 0}
+    with session_scope(runtime.sessions) as db:
+        rows = db.scalars(
+            select(Render)
+            .where(Render.status.in_(("processing", "pending")))
+            .with_for_update(skip_locked=True)
+        ).all()
+        for render in rows:
+            recently_queued = render.updated_at > stale_before
+            if render.status == "pending" and not lost_pending and recently_queued:
+                continue
+            if is_locked(runtime.engine, render_lock_key(render.id)):
+                continue  # a live run holds it
+            if render.status == "processing":
+                # The dead run's scratch files, when it ran on this machine.
+                for scratch in settings.work_dir.glob(f"render-{render.id}-*"):
+                    shutil.rmtree(scratch, ignore_errors=True)
+                if render.cancel_requested:
+                    render.status, render.completed_at = "cancelled", utcnow()
+                    counts["cancelled"] += 1
+                    continue
+                if render.attempts >= settings.render_max_attempts:
+                    render.status, render.completed_at = "failed", utcnow()
+                    render.error = (
+                        f"the render was interrupted {render.attempts} times (worker stopped)"
+                    )
+                    counts["failed"] += 1
+                    continue
+                render.status = "pending"
+                render.error = f"attempt {render.attempts} was interrupted (worker stopped)"
+            render.updated_at = utcnow()
+            enqueue_render(db, render)
+            counts["requeued"] += 1
+    if any(counts.values()):
+        logger.warning("reaper (renders): %s", counts)
+    return counts
+
+
 class Reaper:
-    """Runs `recover_assets` at start-up and then every `reaper_interval_s` seconds."""
+    """Runs `recover_assets` and `recover_renders` at start-up, then every
+    `reaper_interval_s` seconds."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -83,6 +131,7 @@ class Reaper:
         while not self._stop.is_set():
             try:
                 recover_assets(self.runtime, startup=startup)
+                recover_renders(self.runtime, startup=startup)
                 startup = False
             except Exception:
                 logger.exception("reaper pass failed")

@@ -20,6 +20,7 @@ from utils.probe import FFMPEG, FFPROBE, PROBE_TIMEOUT_S, MediaError, MediaInfo,
 __all__ = [
     "FFMPEG",
     "FFPROBE",
+    "FFmpegCancelled",
     "FFmpegError",
     "MediaError",
     "MediaInfo",
@@ -33,6 +34,10 @@ ProgressCallback = Callable[[float], None]
 
 class FFmpegError(RuntimeError):
     """ffmpeg failed; the message carries the tail of its log."""
+
+
+class FFmpegCancelled(FFmpegError):
+    """ffmpeg was stopped because its `cancel` event was set."""
 
 
 def fit_filter(max_width: int | None = None, max_height: int | None = None) -> str:
@@ -64,9 +69,12 @@ def run_ffmpeg(
     duration_s: float | None = None,
     progress: ProgressCallback | None = None,
     timeout: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> None:
-    """Run ffmpeg with `args`, reporting progress fractions; raise FFmpegError on failure."""
-    with _ffmpeg(["-progress", "pipe:1", "-nostats", *args], timeout) as proc:
+    """Run ffmpeg with `args`, reporting progress fractions; raise FFmpegError on failure.
+
+    Setting `cancel` kills ffmpeg within ~0.1 s and raises FFmpegCancelled."""
+    with _ffmpeg(["-progress", "pipe:1", "-nostats", *args], timeout, cancel) as proc:
         reported = _follow_progress(proc, duration_s, progress)
     if progress and duration_s and reported < 1.0:
         progress(1.0)
@@ -93,7 +101,9 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def _ffmpeg(args: list[str], timeout: float | None) -> Iterator[subprocess.Popen[bytes]]:
+def _ffmpeg(
+    args: list[str], timeout: float | None, cancel: threading.Event | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     cmd = [FFMPEG, "-hide_banner", "-nostdin", "-y", "-loglevel", "level+warning", *args]
     proc = subprocess.Popen(
         cmd,
@@ -115,6 +125,11 @@ def _ffmpeg(args: list[str], timeout: float | None) -> Iterator[subprocess.Popen
     timer = threading.Timer(timeout, on_timeout) if timeout else None
     if timer:
         timer.start()
+    cancelled = threading.Event()
+    if cancel is not None:
+        threading.Thread(
+            target=_kill_on_cancel, args=(proc, cancel, cancelled), daemon=True
+        ).start()
     try:
         yield proc
         returncode = proc.wait()
@@ -127,10 +142,23 @@ def _ffmpeg(args: list[str], timeout: float | None) -> Iterator[subprocess.Popen
         if timer:
             timer.cancel()
         reader.join(5)
+    if cancelled.is_set():
+        raise FFmpegCancelled("ffmpeg was cancelled")
     if timed_out.is_set():
         raise FFmpegError(f"ffmpeg timed out after {timeout:g} s\n{_log_tail(log)}")
     if returncode != 0:
         raise FFmpegError(f"ffmpeg exited with code {returncode}\n{_log_tail(log)}")
+
+
+def _kill_on_cancel(
+    proc: subprocess.Popen[bytes], cancel: threading.Event, cancelled: threading.Event
+) -> None:
+    # Wakes every 0.1 s to notice ffmpeg ending on its own, so the thread never outlives it.
+    while proc.poll() is None:
+        if cancel.wait(0.1):
+            cancelled.set()
+            proc.kill()
+            return
 
 
 def _follow_progress(

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import database.models
-import database.search_models  # noqa: F401  (both imports register the tables)
+import database.render_models
+import database.search_models  # noqa: F401  (the imports register the tables)
 from database.base import Base
 
 config = context.config

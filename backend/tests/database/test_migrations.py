@@ -7,7 +7,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 import database.models
-import database.search_models  # noqa: F401  (both imports register the tables)
+import database.render_models
+import database.search_models  # noqa: F401  (the imports register the tables)
 from database import migrate
 from database.base import Base
 from runtime import Runtime

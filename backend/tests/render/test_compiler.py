@@ -13,6 +13,7 @@ import pytest
 from render.compiler import compile_render, timeline_duration
 from render.plan import RenderError, SourceMedia
 from render.presets import PRESETS
+from render.runner import MAX_INLINE_GRAPH, graph_in_file
 from tests.render.media import (
     audio,
     clip,
@@ -255,3 +256,13 @@ def test_an_empty_timeline_is_refused(sources: dict[str, SourceMedia]) -> None:
     for tl in (timeline(), timeline(("Video", []), ("Audio", []))):
         with pytest.raises(RenderError, match="empty"):
             compile_render(tl, sources, PRESETS["high"], "out.mp4")
+
+
+def test_a_graph_too_long_for_one_argument_goes_in_a_file(tmp_path: Path) -> None:
+    graph = "null" + ",null" * (MAX_INLINE_GRAPH // 5)
+    args = ["-i", "in.mp4", "-filter_complex", graph, "-map", "[v]", "out.mp4"]
+    moved = graph_in_file(args, tmp_path / "g.txt")
+    assert moved == ["-i", "in.mp4", "-filter_complex_script", str(tmp_path / "g.txt"), *args[4:]]
+    assert (tmp_path / "g.txt").read_text() == graph
+    short = ["-filter_complex", "null", "out.mp4"]
+    assert graph_in_file(short, tmp_path / "h.txt") == short
