@@ -92,9 +92,7 @@ def get_providers() -> Providers:
             s.openrouter_embedding_model,
             s.ai_threads,
         )
-        return _cached(
-            (*key, s.openrouter_vision_model, s.openrouter_chat_model, s.image_embedder)
-        )
+        return _cached((*key, s.openrouter_vision_model, s.openrouter_chat_model, s.image_embedder))
 
 
 def use_providers(providers: Providers | None) -> None:
