@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from database.render_models import Render as RenderRow
 from handlers.deps import CurrentUser, OwnedProject, SessionDep
 from handlers.errors import ERROR_RESPONSES
-from models.api_models import ErrorResponse
+from models.api_models import ErrorResponse, OkResponse
 from models.render_api import PresetList, RenderCreate, RenderList, RenderResponse, RenderStatus
 from operators import render_operator
 from runtime import get_runtime
@@ -68,6 +68,13 @@ def render_cancel(render: OwnedRender, db: SessionDep) -> RenderResponse:
     """Cancel a pending or running render (409 once it has completed or failed)."""
     render = render_operator.cancel_render(db, render)
     return RenderResponse(render=render_operator.to_model(render))
+
+
+@router.delete("/renders/{render_id}", response_model=OkResponse)
+def render_delete(render: OwnedRender, db: SessionDep) -> OkResponse:
+    """Delete a render and its file; a running render stops."""
+    render_operator.delete_render(db, render)
+    return OkResponse()
 
 
 def render_content(request: Request, render: OwnedRender, download: bool = False) -> Response:

@@ -7,7 +7,9 @@ import uuid
 
 from database.locks import advisory_lock, lock_key
 from database.models import Asset, Project
+from database.render_models import Render
 from database.session import session_scope
+from jobs.render_job import render_key, render_lock_key
 from runtime import get_runtime
 from utils.storage import asset_prefix, project_prefix
 
@@ -38,3 +40,17 @@ def delete_asset_files(project_id: str, asset_id: str) -> int:
         removed = runtime.storage.delete_prefix(asset_prefix(project_id, asset_id))
     logger.info("deleted %d stored objects of asset %s", removed, asset_id)
     return removed
+
+
+def delete_render_file(project_id: str, render_id: str) -> int:
+    """Remove a deleted render's file, after its job (if running) has noticed and stopped."""
+    runtime = get_runtime()
+    with session_scope(runtime.sessions) as db:
+        if db.get(Render, uuid.UUID(render_id)) is not None:
+            logger.warning("render %s still exists; its file is kept", render_id)
+            return 0
+    with advisory_lock(runtime.engine, render_lock_key(render_id), timeout_s=600):
+        key = render_key(project_id, render_id)
+        existed = runtime.storage.exists(key)
+        runtime.storage.delete(key)
+    return int(existed)

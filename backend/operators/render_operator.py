@@ -15,6 +15,7 @@ from database.base import utcnow
 from database.models import Project
 from database.render_models import Render
 from errors import AppError, Conflict, InvalidOperation, NotFound
+from jobs.maintenance import delete_render_file
 from jobs.render_job import content_url, enqueue_render
 from models import render_api as ra
 from models.timeline_models import Timeline as TimelineDoc
@@ -25,7 +26,7 @@ from render.plan import RenderError
 from render.presets import PRESETS, get_preset
 from render.runner import render_png
 from render.sources import MissingMedia, find_assets, open_sources, path_names, redact
-from runtime import get_runtime
+from runtime import enqueue_after_commit, get_runtime
 from utils.ffmpeg import FFmpegError
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,14 @@ def cancel_render(db: Session, render: Render) -> Render:
     render.updated_at = utcnow()
     db.flush()
     return render
+
+
+def delete_render(db: Session, render: Render) -> None:
+    """Delete a render in any state: a running job stops, and the file goes once this commits."""
+    project_id, render_id = str(render.project_id), str(render.id)
+    db.delete(render)
+    db.flush()
+    enqueue_after_commit(db, "maintenance", delete_render_file, project_id, render_id)
 
 
 def content_of(render: Render) -> tuple[str, str]:

@@ -33,7 +33,7 @@ from tests.handlers.render_helpers import (
     stored_asset,
 )
 from tests.handlers.test_auth import assert_error
-from tests.support import login, wait_for
+from tests.support import login, wait_for, wait_for_jobs
 
 FRAME = 1 / 24
 
@@ -201,6 +201,7 @@ def test_other_users_get_404_everywhere(
         ("get", f"/renders/{rid}"),
         ("post", f"/renders/{rid}/cancel"),
         ("get", f"/renders/{rid}/content"),
+        ("delete", f"/renders/{rid}"),
         ("get", "/timeline/frame?t=0"),
     ):
         extra = {"json": {}} if method == "post" else {}
@@ -211,6 +212,36 @@ def test_other_users_get_404_everywhere(
     presets = other.get("/render/presets").json()["presets"]
     assert [p["name"] for p in presets] == ["draft", "standard", "high"]
     assert make_client().get("/render/presets").status_code == 401
+
+
+def test_deleting_a_render_removes_its_file(
+    client: TestClient, committed: Runtime, clips: dict[str, Path]
+) -> None:
+    cut = red_blue_cut(client, committed, clips)
+    done = cut.wait(cut.render().json()["render"]["id"])
+    assert done["status"] == "completed", done["error"]
+    key = render_key(cut.pid, done["id"])
+    assert committed.storage.exists(key)
+
+    deleted = client.delete(f"{cut.base}/renders/{done['id']}")
+    assert deleted.status_code == 200 and deleted.json() == {"ok": True}
+    assert_error(client.get(f"{cut.base}/renders/{done['id']}"), 404, "render_not_found")
+    assert wait_for(lambda: not committed.storage.exists(key), 30)
+    assert client.get(f"{cut.base}/renders").json()["total"] == 0
+
+
+def test_deleting_a_running_render_stops_it_and_keeps_nothing(
+    client: TestClient, committed: Runtime, clips: dict[str, Path]
+) -> None:
+    cut = Cut(client, project_for(client))
+    asset = stored_asset(committed, cut.pid, clips["long"])
+    cut.append(asset, 720)
+    rid = cut.render(preset="standard").json()["render"]["id"]
+    assert wait_for(lambda: cut.get(rid)["status"] == "processing", 60)
+    assert client.delete(f"{cut.base}/renders/{rid}").status_code == 200
+    assert wait_for_jobs(committed, 60)
+    assert not committed.storage.exists(render_key(cut.pid, rid))
+    assert_error(client.get(f"{cut.base}/renders/{rid}"), 404, "render_not_found")
 
 
 def test_callbacks_are_signed_progress_then_one_completion(
