@@ -28,6 +28,26 @@ from render_edit import (
 
 def moviepy_render(paths: dict[str, Path], preset, output: Path, log_bar: bool = False) -> None:
     """The edit with MoviePy 2's API, encoded with the preset's x264 and AAC settings."""
+    video, sources = moviepy_composite(paths, preset)
+    video.write_videofile(
+        str(output),
+        fps=RATE,
+        codec="libx264",
+        preset=preset.x264_preset,
+        ffmpeg_params=["-crf", str(preset.crf), "-movflags", "+faststart"],
+        audio_codec="aac",
+        audio_bitrate=preset.audio_bitrate,
+        audio_fps=48000,
+        threads=2,
+        logger="bar" if log_bar else None,
+        temp_audiofile=str(output.with_suffix(".temp-audio.m4a")),
+    )
+    for clip in sources:
+        clip.close()
+
+
+def moviepy_composite(paths: dict[str, Path], preset):
+    """The edit as one MoviePy composite clip (with sound), and the source clips to close."""
     from moviepy import (
         AudioFileClip,
         CompositeAudioClip,
@@ -66,18 +86,4 @@ def moviepy_render(paths: dict[str, Path], preset, output: Path, log_bar: bool =
     bed = AudioFileClip(str(paths[BED])).subclipped(0, DURATION_S)
     bed = bed.with_effects([afx.MultiplyVolume(BED_VOLUME)])
     video = video.with_audio(CompositeAudioClip([video.audio, bed]).with_duration(DURATION_S))
-    video.write_videofile(
-        str(output),
-        fps=RATE,
-        codec="libx264",
-        preset=preset.x264_preset,
-        ffmpeg_params=["-crf", str(preset.crf), "-movflags", "+faststart"],
-        audio_codec="aac",
-        audio_bitrate=preset.audio_bitrate,
-        audio_fps=48000,
-        threads=2,
-        logger="bar" if log_bar else None,
-        temp_audiofile=str(output.with_suffix(".temp-audio.m4a")),
-    )
-    for clip in sources.values():
-        clip.close()
+    return video, list(sources.values())

@@ -200,12 +200,14 @@ def frame_at(path: Path, t: float, size: tuple[int, int] = SIZE) -> np.ndarray:
 
 
 def png_pixels(data: bytes) -> np.ndarray:
-    """A PNG's pixels as an RGB array."""
+    """A PNG's pixels as an RGB array (decoded by PyAV, as the app has no imaging library)."""
     from io import BytesIO
 
-    from PIL import Image
+    import av
 
-    return np.asarray(Image.open(BytesIO(data)).convert("RGB")).astype(int)
+    with av.open(BytesIO(data)) as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24").astype(int)
 
 
 def duration(path: Path) -> float:
