@@ -1,5 +1,5 @@
 """The reaper: finds indexing and render runs that died with their worker and retries or
-fails them."""
+fails them; drops expired login sessions."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from database.models import Asset
 from database.render_models import Render
 from database.session import session_scope
 from jobs.render_job import enqueue_render, render_lock_key
+from operators.auth_operator import purge_expired_sessions
 from redis_client.queue import InProcessQueue, RetryPolicy
 from runtime import Runtime
 
@@ -110,8 +111,17 @@ def recover_renders(runtime: Runtime, *, startup: bool = False) -> dict[str, int
     return counts
 
 
+def purge_sessions(runtime: Runtime) -> int:
+    """Delete expired login sessions, so the table holds live ones only."""
+    with session_scope(runtime.sessions) as db:
+        purged = purge_expired_sessions(db)
+    if purged:
+        logger.info("reaper: purged %d expired sessions", purged)
+    return purged
+
+
 class Reaper:
-    """Runs `recover_assets` and `recover_renders` at start-up, then every
+    """Runs `recover_assets`, `recover_renders` and `purge_sessions` at start-up, then every
     `reaper_interval_s` seconds."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -132,6 +142,7 @@ class Reaper:
             try:
                 recover_assets(self.runtime, startup=startup)
                 recover_renders(self.runtime, startup=startup)
+                purge_sessions(self.runtime)
                 startup = False
             except Exception:
                 logger.exception("reaper pass failed")

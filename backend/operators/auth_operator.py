@@ -132,3 +132,10 @@ def end_session(db: Session, session_id: uuid.UUID) -> None:
     db.execute(delete(AuthSession).where(AuthSession.id == session_id))
     cache.delete(str(session_id))
     after_commit(db, lambda: cache.delete(str(session_id)))
+
+
+def purge_expired_sessions(db: Session, now: datetime | None = None) -> int:
+    """Delete sessions past their expiry (they can never authenticate again)."""
+    result = db.execute(delete(AuthSession).where(AuthSession.expires_at < (now or _now())))
+    db.flush()
+    return result.rowcount or 0

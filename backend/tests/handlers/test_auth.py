@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from database.base import utcnow
 from database.models import AuthSession
-from operators.auth_operator import hash_secret
+from operators.auth_operator import hash_secret, purge_expired_sessions
 from redis_client.session_cache import NoSessionCache, RedisSessionCache
 from runtime import Runtime
 from tests.conftest import TEST_REDIS_URL
@@ -96,6 +96,16 @@ def test_expired_session_is_401(client: TestClient, db: Session, cache_mode: str
         # A warm cache entry carries its own expiry; a cold one reads the table.
         Redis.from_url(REDIS_URL).delete(f"vedit:session:{session_id}")
     assert_error(client.get("/auth/session"), 401, "session_expired")
+
+
+def test_expired_sessions_are_purged(client: TestClient, db: Session, cache_mode: str) -> None:
+    live = uuid.UUID(login(client).split(".", 1)[0])
+    expired = uuid.UUID(login(client).split(".", 1)[0])
+    past = utcnow() - timedelta(seconds=1)
+    db.execute(update(AuthSession).where(AuthSession.id == expired).values(expires_at=past))
+    assert purge_expired_sessions(db) >= 1
+    assert db.get(AuthSession, expired) is None
+    assert db.get(AuthSession, live) is not None
 
 
 def test_logout_is_immediate(client: TestClient, cache_mode: str) -> None:
