@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from handlers.deps import SESSION_COOKIE, CurrentAuth, OptionalAuth, SessionDep, user_agent
+from handlers.deps import (
+    SESSION_COOKIE,
+    CurrentAuth,
+    OptionalAuth,
+    SessionDep,
+    set_session_cookie,
+    user_agent,
+)
 from handlers.errors import ERROR_RESPONSES
 from models.api_models import OkResponse, SessionCreated, SessionInfo
 from operators.auth_operator import create_session, end_session
@@ -24,15 +31,7 @@ def session_create(
 ) -> SessionCreated:
     """Start a session: a new anonymous user, or another session of the caller's user."""
     row, token = create_session(db, auth.user_id if auth else None, agent)
-    settings = get_runtime().settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_lifetime_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=settings.session_cookie_secure,
-    )
+    set_session_cookie(response, token, get_runtime().settings.session_lifetime_seconds)
     return SessionCreated(
         user_id=row.user_id, session_id=row.id, token=token, expires_at=row.expires_at
     )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -45,10 +45,31 @@ def request_token(
 TokenDep = Annotated[str | None, Depends(request_token)]
 
 
-def current_auth(db: SessionDep, token: TokenDep) -> Authenticated:
+def set_session_cookie(response: Response, token: str, max_age: int) -> None:
+    """Send the session token as the httpOnly `sid` cookie."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=get_runtime().settings.session_cookie_secure,
+    )
+
+
+def current_auth(
+    db: SessionDep,
+    token: TokenDep,
+    response: Response,
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> Authenticated:
     if not token:
         raise Unauthorized("no session: POST /auth/session first", code="not_authenticated")
-    return authenticate(db, token)
+    auth = authenticate(db, token)
+    if auth.renewed and cookie == token:
+        # The session's expiry slid forward; the browser's cookie must outlive it too.
+        set_session_cookie(response, token, get_runtime().settings.session_lifetime_seconds)
+    return auth
 
 
 CurrentAuth = Annotated[Authenticated, Depends(current_auth, scope="function")]

@@ -28,6 +28,8 @@ class Authenticated:
     session_id: uuid.UUID
     expires_at: datetime
     last_activity: datetime
+    # True when this request slid the expiry forward (a cookie should be sent again).
+    renewed: bool = False
 
 
 def _now() -> datetime:
@@ -103,13 +105,15 @@ def authenticate(db: Session, token: str) -> Authenticated:
     now = _now()
     if entry.expires_at <= now:
         raise Unauthorized("session expired", code="session_expired")
-    if now - entry.last_activity >= ACTIVITY_WRITE_INTERVAL:
+    renewed = now - entry.last_activity >= ACTIVITY_WRITE_INTERVAL
+    if renewed:
         entry = _touch(db, session_id) or entry
     return Authenticated(
         user_id=uuid.UUID(entry.user_id),
         session_id=session_id,
         expires_at=entry.expires_at,
         last_activity=entry.last_activity,
+        renewed=renewed,
     )
 
 

@@ -16,7 +16,7 @@ from database.base import utcnow
 from database.models import AuthSession
 from operators.auth_operator import hash_secret, purge_expired_sessions
 from redis_client.session_cache import NoSessionCache, RedisSessionCache
-from runtime import Runtime
+from runtime import Runtime, get_runtime
 from tests.conftest import TEST_REDIS_URL
 from tests.support import login
 
@@ -146,6 +146,23 @@ def test_activity_slides_expiry(client: TestClient, db: Session, cache_mode: str
     assert row is not None and row.last_activity > old + timedelta(minutes=59)
     assert row.expires_at > utcnow() + timedelta(days=29)
     assert body["last_activity"] != old.isoformat()
+
+
+def test_a_cookie_session_gets_its_cookie_again_when_the_expiry_slides(
+    client: TestClient, db: Session, cache_mode: str
+) -> None:
+    created = client.post("/auth/session")
+    token = created.json()["token"]
+    assert client.cookies.get("sid") == token
+    assert "set-cookie" not in client.get("/auth/session").headers  # fresh: nothing slid
+    session_id = uuid.UUID(token.split(".", 1)[0])
+    old = utcnow() - timedelta(hours=1)
+    db.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_activity=old))
+    db.flush()
+    Redis.from_url(REDIS_URL).delete(f"vedit:session:{session_id}")
+    cookie = client.get("/auth/session").headers["set-cookie"]
+    assert cookie.startswith(f"sid={token};") and "HttpOnly" in cookie
+    assert f"Max-Age={get_runtime().settings.session_lifetime_seconds}" in cookie
 
 
 def test_second_session_for_same_user(
