@@ -5,7 +5,6 @@ from __future__ import annotations
 import mimetypes
 import uuid
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.pipeline import index_asset
@@ -14,6 +13,7 @@ from database.models import Asset, Project
 from errors import Conflict, NotFound, UnsupportedMedia
 from jobs.maintenance import delete_asset_files
 from models import asset_models as am
+from operators.paging import newest_first
 from redis_client.queue import RetryPolicy
 from runtime import enqueue_after_commit, get_runtime
 from utils.ffmpeg import MediaError, probe
@@ -98,15 +98,7 @@ def list_assets(
         conditions.append(Asset.kind == kind)
     if status:
         conditions.append(Asset.indexing_status == status)
-    total = db.scalar(select(func.count()).select_from(Asset).where(*conditions)) or 0
-    rows = db.scalars(
-        select(Asset)
-        .where(*conditions)
-        .order_by(Asset.created_at.desc(), Asset.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return newest_first(db, Asset, conditions, limit, offset)
 
 
 def get_asset(db: Session, project: Project, asset_id: uuid.UUID) -> Asset:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
@@ -12,6 +11,7 @@ from database.models import Project
 from errors import NotFound
 from jobs.maintenance import delete_project_files
 from models.api_models import ProjectCreate, ProjectUpdate
+from operators.paging import newest_first
 from runtime import enqueue_after_commit
 
 
@@ -28,15 +28,7 @@ def list_projects(
 ) -> tuple[list[Project], int]:
     """One page of the owner's projects, newest first, with the total count."""
     mine = Project.owner_id == owner_id
-    total = db.scalar(select(func.count()).select_from(Project).where(mine)) or 0
-    rows = db.scalars(
-        select(Project)
-        .where(mine)
-        .order_by(Project.created_at.desc(), Project.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return newest_first(db, Project, [mine], limit, offset)
 
 
 def get_owned_project(db: Session, owner_id: uuid.UUID, project_id: uuid.UUID) -> Project:

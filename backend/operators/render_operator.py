@@ -8,7 +8,6 @@ import uuid
 from contextlib import ExitStack
 from fractions import Fraction
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
@@ -21,6 +20,7 @@ from models import render_api as ra
 from models.timeline_models import Timeline as TimelineDoc
 from models.timeline_models import number_fraction, rate_fraction, round_half_up
 from operators import timeline_operator
+from operators.paging import newest_first
 from render.compiler import compile_frame, timeline_duration
 from render.plan import RenderError
 from render.presets import PRESETS, get_preset
@@ -102,15 +102,7 @@ def list_renders(
     conditions = [Render.project_id == project.id]
     if status:
         conditions.append(Render.status == status)
-    total = db.scalar(select(func.count()).select_from(Render).where(*conditions)) or 0
-    rows = db.scalars(
-        select(Render)
-        .where(*conditions)
-        .order_by(Render.created_at.desc(), Render.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return newest_first(db, Render, conditions, limit, offset)
 
 
 def get_render(db: Session, project: Project, render_id: uuid.UUID) -> Render:
