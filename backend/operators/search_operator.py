@@ -35,23 +35,16 @@ kw AS (
         ORDER BY r DESC, si.id LIMIT :depth
     ) k
 )"""
-_SEMANTIC = """
-sem AS (
-    SELECT id, row_number() OVER (ORDER BY d, id) AS rank, 1 - d AS sem_score FROM (
-        SELECT si.id, si.embedding <=> CAST(:qvec AS vector) AS d
+# The nearest rows by one vector column (text vectors: "sem"; picture vectors: "vis"), with
+# parameters :{name}_vec, :{name}_model and :{name}_min.
+_NEAREST = """
+{name} AS (
+    SELECT id, row_number() OVER (ORDER BY d, id) AS rank, 1 - d AS {name}_score FROM (
+        SELECT si.id, si.{column} <=> CAST(:{name}_vec AS vector) AS d
         FROM search_items si
-        WHERE si.project_id = :pid AND si.embedding_model = :model {filters}
-        ORDER BY si.embedding <=> CAST(:qvec AS vector) LIMIT :depth
-    ) s WHERE 1 - d >= :min_sim
-)"""
-_VISUAL = """
-vis AS (
-    SELECT id, row_number() OVER (ORDER BY d, id) AS rank, 1 - d AS vis_score FROM (
-        SELECT si.id, si.visual_embedding <=> CAST(:vvec AS vector) AS d
-        FROM search_items si
-        WHERE si.project_id = :pid AND si.visual_model = :vmodel {filters}
-        ORDER BY si.visual_embedding <=> CAST(:vvec AS vector) LIMIT :depth
-    ) v WHERE 1 - d >= :vmin_sim
+        WHERE si.project_id = :pid AND si.{model_column} = :{name}_model {filters}
+        ORDER BY si.{column} <=> CAST(:{name}_vec AS vector) LIMIT :depth
+    ) n WHERE 1 - d >= :{name}_min
 )"""
 _SELECT = """
 SELECT si.id, si.asset_id, si.kind, si.seq, si.start_s, si.end_s, si.text, si.words,
@@ -118,14 +111,25 @@ def search(
         lists.append(("kw", "kw_score"))
     if mode in ("semantic", "hybrid"):
         _semantic_params(db, q, params)
-        ctes.append(_SEMANTIC.format(filters=filters))
+        ctes.append(
+            _NEAREST.format(
+                name="sem", column="embedding", model_column="embedding_model", filters=filters
+            )
+        )
         lists.append(("sem", "sem_score"))
         image_embedder = get_providers().image_embedder
         if image_embedder is not None:
-            params["vvec"] = _vector_literal(image_embedder.embed_texts([q])[0])
-            params["vmodel"] = image_embedder.name
-            params["vmin_sim"] = image_embedder.min_similarity
-            ctes.append(_VISUAL.format(filters=filters))
+            params["vis_vec"] = _vector_literal(image_embedder.embed_texts([q])[0])
+            params["vis_model"] = image_embedder.name
+            params["vis_min"] = image_embedder.min_similarity
+            ctes.append(
+                _NEAREST.format(
+                    name="vis",
+                    column="visual_embedding",
+                    model_column="visual_model",
+                    filters=filters,
+                )
+            )
             lists.append(("vis", "vis_score"))
     sql = "WITH " + ",".join(ctes) + _fused_select(lists)
     rows = db.execute(text(sql), params).mappings().all()
@@ -147,9 +151,9 @@ def _any_of(q: str) -> str | None:
 
 def _semantic_params(db: Session, q: str, params: dict[str, Any]) -> None:
     embedder = query_embedder()
-    params["qvec"] = _vector_literal(embedder.embed([q])[0])
-    params["model"] = embedder.name
-    params["min_sim"] = MIN_SIMILARITY
+    params["sem_vec"] = _vector_literal(embedder.embed([q])[0])
+    params["sem_model"] = embedder.name
+    params["sem_min"] = MIN_SIMILARITY
     # Without iterative scans a project filter can starve HNSW's candidate list. One
     # statement for both settings: each round trip costs milliseconds under load.
     db.execute(
