@@ -8,10 +8,12 @@ wrote, so every stage can be re-run safely.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from agent.colours import colour_words
@@ -145,12 +147,7 @@ def embed_stage(ctx: StageContext) -> StageOutput:
     embedder = get_providers().embedder
     with _asset_session(ctx) as (db, asset):
         todo = search_index.items_to_embed(db, asset.id, embedder.name)
-    for start in range(0, len(todo), EMBED_BATCH):
-        batch = todo[start : start + EMBED_BATCH]
-        vectors = embedder.embed([text for _, text in batch])
-        with _asset_session(ctx) as (db, _asset):
-            search_index.store_embeddings(db, [i for i, _ in batch], vectors, embedder.name)
-        ctx.progress((start + len(batch)) / len(todo))
+    _embed_in_batches(ctx, todo, embedder.embed, embedder.name, "text")
     return {"model": embedder.name, "vectors": len(todo)}, {}
 
 
@@ -160,14 +157,28 @@ def visual_embed_stage(ctx: StageContext) -> StageOutput:
         return {"skipped": "no image embedder configured (IMAGE_EMBEDDER)"}, {}
     with _asset_session(ctx) as (db, asset):
         todo = search_index.shots_to_embed_visually(db, asset.id, embedder.name)
+
+    def keyframes_to_vectors(keys: list[str]) -> np.ndarray:
+        return embedder.embed_images([b"".join(ctx.storage.iter_range(key)) for key in keys])
+
+    _embed_in_batches(ctx, todo, keyframes_to_vectors, embedder.name, "visual")
+    return {"model": embedder.name, "vectors": len(todo)}, {}
+
+
+def _embed_in_batches(
+    ctx: StageContext,
+    todo: list[tuple[uuid.UUID, str]],
+    vectors_for: Callable[[list[str]], np.ndarray],
+    model: str,
+    space: Literal["text", "visual"],
+) -> None:
+    """Turn each (row id, input) into a vector, a batch at a time, each batch committed."""
     for start in range(0, len(todo), EMBED_BATCH):
         batch = todo[start : start + EMBED_BATCH]
-        images = [b"".join(ctx.storage.iter_range(key)) for _, key in batch]
-        vectors = embedder.embed_images(images)
+        vectors = vectors_for([value for _, value in batch])
         with _asset_session(ctx) as (db, _asset):
-            search_index.store_visual_embeddings(db, [i for i, _ in batch], vectors, embedder.name)
+            search_index.store_embeddings(db, [i for i, _ in batch], vectors, model, space)
         ctx.progress((start + len(batch)) / len(todo))
-    return {"model": embedder.name, "vectors": len(todo)}, {}
 
 
 def _asset_facts(asset: Asset) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import delete, select, update
@@ -62,16 +62,28 @@ def items_to_embed(db: Session, asset_id: uuid.UUID, model: str) -> list[tuple[u
     return [(row.id, row.text) for row in rows]
 
 
+# Each vector space: its column, the column naming the model that made it, and its size.
+_SPACES = {
+    "text": ("embedding", "embedding_model", EMBEDDING_DIM),
+    "visual": ("visual_embedding", "visual_model", VISUAL_EMBEDDING_DIM),
+}
+
+
 def store_embeddings(
-    db: Session, ids: Sequence[uuid.UUID], vectors: np.ndarray, model: str
+    db: Session,
+    ids: Sequence[uuid.UUID],
+    vectors: np.ndarray,
+    model: str,
+    space: Literal["text", "visual"] = "text",
 ) -> None:
-    """Write one vector per row id."""
-    if vectors.shape != (len(ids), EMBEDDING_DIM):
-        raise ValueError(f"expected {len(ids)} vectors of {EMBEDDING_DIM}, got {vectors.shape}")
+    """Write one vector per row id: a text vector, or a shot's picture vector."""
+    column, model_column, dim = _SPACES[space]
+    if vectors.shape != (len(ids), dim):
+        raise ValueError(f"expected {len(ids)} vectors of {dim}, got {vectors.shape}")
     db.execute(
         update(SearchItem),
         [
-            {"id": item_id, "embedding": vec, "embedding_model": model}
+            {"id": item_id, column: vec, model_column: model}
             for item_id, vec in zip(ids, vectors, strict=True)
         ],
     )
@@ -93,24 +105,6 @@ def shots_to_embed_visually(
         .order_by(SearchItem.seq)
     )
     return [(row.id, row.key) for row in rows]
-
-
-def store_visual_embeddings(
-    db: Session, ids: Sequence[uuid.UUID], vectors: np.ndarray, model: str
-) -> None:
-    """Write one picture vector per shot row id."""
-    if vectors.shape != (len(ids), VISUAL_EMBEDDING_DIM):
-        raise ValueError(
-            f"expected {len(ids)} vectors of {VISUAL_EMBEDDING_DIM}, got {vectors.shape}"
-        )
-    db.execute(
-        update(SearchItem),
-        [
-            {"id": item_id, "visual_embedding": vec, "visual_model": model}
-            for item_id, vec in zip(ids, vectors, strict=True)
-        ],
-    )
-    db.flush()
 
 
 def asset_texts(db: Session, asset_id: uuid.UUID, kind: str) -> list[SearchItem]:
