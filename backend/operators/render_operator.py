@@ -60,12 +60,7 @@ def create_render(
         preset=data.preset,
         range_start_s=start_s,
         range_end_s=end_s,
-        status="pending",
-        progress=0.0,
-        cancel_requested=False,
         callback_url=str(data.callback_url) if data.callback_url else None,
-        warnings=[],
-        attempts=0,
     )
     db.add(render)
     db.flush()
