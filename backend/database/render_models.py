@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Double, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +44,8 @@ class Render(IdMixin, TimestampMixin, Base):
     # Set by a cancel while the job runs; the job stops ffmpeg and ends the render `cancelled`.
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     callback_url: Mapped[str | None] = mapped_column(Text)
+    # May copy untouched stretches of the sources instead of re-encoding them.
+    smart: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     output_key: Mapped[str | None] = mapped_column(String(500))
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
@@ -42,6 +53,8 @@ class Render(IdMixin, TimestampMixin, Base):
     width: Mapped[int | None]
     height: Mapped[int | None]
     warnings: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    # What the job did: segments, seconds copied and seconds encoded.
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     job_id: Mapped[str | None] = mapped_column(String(100))

@@ -31,9 +31,9 @@ from models.timeline_models import rate_fraction
 from operators import timeline_operator, timeline_store
 from redis_client.queue import RetryPolicy
 from render.callbacks import Notifier, callback_secret
-from render.compiler import compile_render
 from render.presets import get_preset
-from render.runner import RenderCancelled, run_plan
+from render.runner import RenderCancelled
+from render.smart import plan_work, run_work
 from render.sources import find_assets, open_sources, path_names, redact
 from runtime import Runtime, enqueue_after_commit, get_runtime
 from utils.ffmpeg import MediaError, probe
@@ -57,6 +57,7 @@ class Claim:
     start_s: float | None
     end_s: float | None
     callback_url: str | None
+    smart: bool
 
 
 def render_lock_key(render_id: object) -> int:
@@ -116,6 +117,7 @@ def _claim(runtime: Runtime, render_id: uuid.UUID) -> tuple[Claim | None, dict |
             start_s=row.range_start_s,
             end_s=row.range_end_s,
             callback_url=row.callback_url,
+            smart=row.smart,
         )
         if row.status == "cancelled" and row.started_at is None:
             return claim, final_state(row)
@@ -149,7 +151,7 @@ def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:
     notifier.progress(0.0, force=True)
     final: dict[str, Any] | None = None
     # Local paths in ffmpeg's messages become names the user knows.
-    names = {str(output): "the output file"}
+    names = {str(output): "the output file", str(workdir): "the work folder"}
     try:
         with ExitStack() as stack:
             with session_scope(runtime.sessions) as db:
@@ -158,17 +160,17 @@ def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:
             sources = open_sources(assets, runtime.storage, stack, use_proxy=preset.use_proxy)
             names |= path_names(assets, sources)
             start, end = _range(doc, claim)
-            plan = compile_render(doc, sources, preset, str(output), start=start, end=end)
-            size = {"width": plan.width, "height": plan.height}
-            _update(runtime, claim.render_id, **size, warnings=list(plan.warnings))
-            run_plan(
-                plan,
+            work = plan_work(doc, sources, preset, output, start=start, end=end, smart=claim.smart)
+            size = {"width": work.width, "height": work.height}
+            _update(runtime, claim.render_id, **size, warnings=work.warnings, stats=work.stats())
+            run_work(
+                work,
                 output,
                 progress=progress.update,
                 is_cancelled=lambda: _cancel_requested(runtime, claim.render_id),
                 timeout=settings.render_timeout_s,
             )
-        duration = _measured_duration(output, plan.duration_s)
+        duration = _measured_duration(output, work.duration_s)
         if _cancel_requested(runtime, claim.render_id):
             raise RenderCancelled("cancelled after encoding")
         key = render_key(claim.project_id, claim.render_id)

@@ -29,11 +29,23 @@ class RenderCreate(BaseModel):
         '{"start_time": {"value": 48, "rate": 24}, "duration": {"value": 24, "rate": 24}}; '
         "snapped to whole frames; default: all of it",
     )
+    smart: bool = Field(
+        default=True,
+        description="copy stretches where the picture is one untouched source already at the "
+        "output's codec, size and rate (no re-encode, no quality loss) and encode only the "
+        "rest; false re-encodes everything",
+    )
     callback_url: HttpUrl | None = Field(
         default=None,
         description="http(s) URL that receives signed JSON POSTs: progress, then the end state "
         "(headers X-Vedit-Timestamp and X-Vedit-Signature: sha256=HMAC(secret, ts + '.' + body))",
     )
+
+
+class RenderStats(BaseModel):
+    segments: int = Field(description="pieces rendered and joined (1: one encode)")
+    copied_s: float = Field(description="seconds copied from the sources without re-encoding")
+    encoded_s: float = Field(description="seconds encoded")
 
 
 class Render(BaseModel):
@@ -54,6 +66,8 @@ class Render(BaseModel):
     width: int | None
     height: int | None
     warnings: list[str]
+    smart: bool
+    stats: RenderStats | None = Field(description="what the job did, once it has planned")
     error: str | None
     attempts: int
     job_id: str | None

@@ -61,6 +61,7 @@ def create_render(
         range_start_s=start_s,
         range_end_s=end_s,
         callback_url=str(data.callback_url) if data.callback_url else None,
+        smart=data.smart,
     )
     db.add(render)
     db.flush()
@@ -196,6 +197,8 @@ def to_model(render: Render) -> ra.Render:
         width=render.width,
         height=render.height,
         warnings=list(render.warnings or []),
+        smart=render.smart,
+        stats=ra.RenderStats(**render.stats) if render.stats else None,
         error=render.error,
         attempts=render.attempts,
         job_id=render.job_id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import Literal
 
 from models.timeline_models import Timeline, round_half_up
 from operators.timeline_ops.core import clock_of
@@ -43,7 +44,8 @@ def _canvas(timeline: Timeline, height: int | None) -> Canvas:
     return Canvas(width, out_height, rate, Fraction(out_height, timeline.settings.height))
 
 
-def _range(timeline: Timeline, start: Fraction, end: Fraction | None) -> tuple[int, int]:
+def frame_range(timeline: Timeline, start: Fraction, end: Fraction | None) -> tuple[int, int]:
+    """Frames [first, last) of the timeline that [start, end) seconds cover (checked)."""
     total = total_frames(timeline)
     if total <= 0:
         raise RenderError("the timeline is empty: there is nothing to render")
@@ -69,27 +71,30 @@ def compile_render(
     *,
     start: Fraction = Fraction(0),
     end: Fraction | None = None,
+    streams: Literal["av", "video", "audio"] = "av",
 ) -> RenderPlan:
-    """One ffmpeg run rendering [start, end) of the timeline to an MP4 (H.264/AAC)."""
-    first, last = _range(timeline, start, end)
+    """One ffmpeg run rendering [start, end) of the timeline to an MP4 (H.264/AAC); `streams`
+    "video" or "audio" renders only the picture or only the sound (smart rendering's pieces)."""
+    first, last = frame_range(timeline, start, end)
     cv = _canvas(timeline, preset.height)
     warn = _Warnings()
     g = Graph()
-    video = video_stream(g, timeline, sources, cv, first, last, warn)
-    audio = audio_stream(g, timeline, sources, first, last, warn)
     duration = Fraction(last - first) / cv.rate
-    sample_rate = str(timeline.settings.sample_rate)
-    args = [
-        *g.input_args,
-        "-filter_complex", g.script(),
-        "-map", f"[{video}]", "-map", f"[{audio}]",
-        "-c:v", "libx264", "-preset", preset.x264_preset, "-crf", str(preset.crf),
-        "-pix_fmt", "yuv420p", "-r", ratio(cv.rate),
-        "-c:a", "aac", "-b:a", preset.audio_bitrate, "-ar", sample_rate, "-ac", "2",
-        # The graph is already exact; this only guards against a stray frame.
-        "-t", seconds(duration),
-        "-movflags", "+faststart", "-f", "mp4", output,
-    ]  # fmt: skip
+    args: list[str] = []
+    if streams != "audio":
+        video = video_stream(g, timeline, sources, cv, first, last, warn)
+        args += ["-map", f"[{video}]"]
+        args += ["-c:v", "libx264", "-preset", preset.x264_preset, "-crf", str(preset.crf)]
+        args += ["-pix_fmt", "yuv420p", "-r", ratio(cv.rate)]
+    if streams != "video":
+        audio = audio_stream(g, timeline, sources, first, last, warn)
+        args += ["-map", f"[{audio}]", "-c:a", "aac", "-b:a", preset.audio_bitrate]
+        args += ["-ar", str(timeline.settings.sample_rate), "-ac", "2"]
+    # The graph is already exact; -t only guards against a stray frame.
+    args += ["-t", seconds(duration)]
+    # Pieces are joined afterwards; only a whole file needs its index at the front.
+    args += ["-movflags", "+faststart"] if streams == "av" else []
+    args = [*g.input_args, "-filter_complex", g.script(), *args, "-f", "mp4", output]
     return RenderPlan(args, float(duration), cv.width, cv.height, list(warn))
 
 

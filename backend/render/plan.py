@@ -29,6 +29,8 @@ class SourceMedia:
     has_video: bool = True
     has_audio: bool = False
     sample_rate: int | None = None
+    # Degrees the picture is turned for display (ffmpeg turns it upright while decoding).
+    rotation: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from render.plan import RenderPlan
@@ -40,35 +41,49 @@ def run_plan(
     RenderCancelled raised. On cancel or failure the partial output is deleted; a failure
     raises FFmpegError carrying ffmpeg's error lines.
     """
-    cancel = cancel or threading.Event()
-    done = threading.Event()
-    watcher = None
-    if is_cancelled is not None:
-        watcher = threading.Thread(
-            target=_watch, args=(is_cancelled, cancel, done, poll_s), daemon=True
-        )
-        watcher.start()
 
     def on_progress(fraction: float) -> None:
         if progress is not None:
             progress(round(100.0 * fraction, 1))
 
-    try:
-        run_ffmpeg(
-            graph_in_file(plan.args, output.with_suffix(".graph.txt")),
-            duration_s=plan.duration_s,
-            progress=on_progress,
-            timeout=timeout,
-            cancel=cancel,
+    with cancel_watch(is_cancelled, cancel, poll_s) as event:
+        try:
+            run_ffmpeg(
+                graph_in_file(plan.args, output.with_suffix(".graph.txt")),
+                duration_s=plan.duration_s,
+                progress=on_progress,
+                timeout=timeout,
+                cancel=event,
+            )
+        except FFmpegCancelled:
+            output.unlink(missing_ok=True)
+            raise RenderCancelled("the render was cancelled") from None
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
+        finally:
+            output.with_suffix(".graph.txt").unlink(missing_ok=True)
+
+
+@contextmanager
+def cancel_watch(
+    is_cancelled: Callable[[], bool] | None,
+    cancel: threading.Event | None = None,
+    poll_s: float = CANCEL_POLL_S,
+) -> Iterator[threading.Event]:
+    """An Event set when `is_cancelled` (polled every `poll_s` by a watcher thread while the
+    block runs) returns True; `cancel` is used as the Event when given."""
+    event = cancel or threading.Event()
+    done = threading.Event()
+    watcher = None
+    if is_cancelled is not None:
+        watcher = threading.Thread(
+            target=_watch, args=(is_cancelled, event, done, poll_s), daemon=True
         )
-    except FFmpegCancelled:
-        output.unlink(missing_ok=True)
-        raise RenderCancelled("the render was cancelled") from None
-    except BaseException:
-        output.unlink(missing_ok=True)
-        raise
+        watcher.start()
+    try:
+        yield event
     finally:
-        output.with_suffix(".graph.txt").unlink(missing_ok=True)
         done.set()
         if watcher is not None:
             watcher.join(5)
@@ -86,7 +101,8 @@ def graph_in_file(args: list[str], path: Path) -> list[str]:
 def _watch(
     is_cancelled: Callable[[], bool], cancel: threading.Event, done: threading.Event, poll_s: float
 ) -> None:
-    while not done.wait(poll_s):
+    # Look at once: a cancel that came before the work started stops it before it starts.
+    while True:
         try:
             if is_cancelled():
                 cancel.set()
@@ -94,6 +110,8 @@ def _watch(
         except Exception:
             # A database blip must not stop the encode; the next poll tries again.
             logger.warning("could not check whether the render was cancelled", exc_info=True)
+        if done.wait(poll_s):
+            return
 
 
 def render_png(plan: RenderPlan, timeout: float = FRAME_TIMEOUT_S) -> bytes:

@@ -109,6 +109,8 @@ def _source(asset: Asset, path: str, proxy: dict | None) -> SourceMedia:
         has_video=asset.kind in ("video", "image") and width is not None,
         has_audio=has_audio,
         sample_rate=sample_rate if has_audio else None,
+        # A proxy is made upright.
+        rotation=asset.rotation if proxy is None else 0,
     )
 
 

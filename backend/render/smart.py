@@ -1,0 +1,171 @@
+"""Render a timeline to a file in one ffmpeg run, or, when it pays, in segments: stretches
+where the picture is one untouched source are copied (no re-encode, no generation loss),
+the rest is encoded a bounded number of clips at a time, the sound is rendered once, and the
+pieces are spliced without re-encoding."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from models.timeline_models import Timeline
+from operators.timeline_ops.core import clock_of
+from render.compiler import compile_render, frame_range
+from render.layout import output_size
+from render.packets import StreamFacts, stream_facts
+from render.plan import Preset, RenderPlan, SourceMedia
+from render.runner import RenderCancelled, cancel_watch, run_plan
+from render.segments import MAX_CLIPS_PER_RUN, Segment, plan_segments
+from render.splice import Span, SpliceCancelled, splice
+
+# Shorter copies are not worth the extra encoder start they cost.
+MIN_COPY_S = 1
+# Share of the work given to the sound and to splicing, next to one encoded frame each.
+AUDIO_WEIGHT, SPLICE_WEIGHT = 0.05, 0.02
+
+
+@dataclass
+class RenderWork:
+    """What a render will run: one plan, or segments (encode plans for the encoded ones)
+    plus a sound plan; and what the render row shows before it runs."""
+
+    width: int
+    height: int
+    rate: Fraction
+    duration_s: float
+    warnings: list[str]
+    single: RenderPlan | None = None
+    segments: list[Segment] = field(default_factory=list)
+    plans: dict[int, RenderPlan] = field(default_factory=dict)
+    audio: RenderPlan | None = None
+
+    def stats(self) -> dict[str, float | int]:
+        """Segments and seconds copied and encoded."""
+        if self.single is not None:
+            return {"segments": 1, "copied_s": 0.0, "encoded_s": round(self.duration_s, 3)}
+        copied = sum(s.frames for s in self.segments if s.copied)
+        encoded = sum(s.frames for s in self.segments if not s.copied)
+        return {
+            "segments": len(self.segments),
+            "copied_s": round(float(copied / self.rate), 3),
+            "encoded_s": round(float(encoded / self.rate), 3),
+        }
+
+
+def probe_copyable(
+    sources: Mapping[str, SourceMedia], size: tuple[int, int], rate: Fraction
+) -> Callable[[str], StreamFacts | None]:
+    """Stream facts by path for the sources that might be copied (the others are not read)."""
+    facts: dict[str, StreamFacts | None] = {}
+    for media in sources.values():
+        if media.kind == "video" and (media.width, media.height) == size and media.fps == rate:
+            facts[media.path] = stream_facts(media.path)
+    return facts.get
+
+
+def _merge(warnings: list[str], more: list[str]) -> None:
+    warnings.extend(w for w in more if w not in warnings)
+
+
+def plan_work(
+    timeline: Timeline,
+    sources: Mapping[str, SourceMedia],
+    preset: Preset,
+    output: Path,
+    *,
+    start: Fraction = Fraction(0),
+    end: Fraction | None = None,
+    smart: bool = True,
+    max_clips: int = MAX_CLIPS_PER_RUN,
+) -> RenderWork:
+    """Decide how to render [start, end) to `output`: copy where possible (`smart`), chunk
+    long cuts; pieces go next to `output`."""
+    workdir = output.parent
+    first, last = frame_range(timeline, start, end)
+    rate = clock_of(timeline).rate
+    size = output_size(timeline.settings, preset.height)
+    facts = probe_copyable(sources, size, rate) if smart else None
+    segments = plan_segments(
+        timeline, sources, facts, size, first, last, min_copy=MIN_COPY_S * rate, max_clips=max_clips
+    )
+    duration = float(Fraction(last - first) / rate)
+    work = RenderWork(size[0], size[1], rate, duration, [])
+    if len(segments) == 1 and not segments[0].copied:
+        work.single = compile_render(timeline, sources, preset, str(output), start=start, end=end)
+        _merge(work.warnings, work.single.warnings)
+        return work
+    work.segments = segments
+    for i, seg in enumerate(segments):
+        if seg.copied:
+            continue
+        plan = compile_render(
+            timeline, sources, preset, str(workdir / f"segment-{i}.mp4"),
+            start=Fraction(seg.start) / rate, end=Fraction(seg.end) / rate, streams="video",
+        )  # fmt: skip
+        work.plans[i] = plan
+        _merge(work.warnings, plan.warnings)
+    work.audio = compile_render(
+        timeline, sources, preset, str(workdir / "sound.m4a"), start=start, end=end, streams="audio"
+    )
+    _merge(work.warnings, work.audio.warnings)
+    return work
+
+
+def _output(plan: RenderPlan) -> Path:
+    return Path(plan.args[-1])
+
+
+def run_work(
+    work: RenderWork,
+    output: Path,
+    *,
+    progress: Callable[[float], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    timeout: float | None = None,
+) -> None:
+    """Run the work, leaving the finished MP4 at `output` (percent 0-100 to `progress`)."""
+    report = progress or (lambda _percent: None)
+    if work.single is not None:
+        run_plan(work.single, output, progress=report, is_cancelled=is_cancelled, timeout=timeout)
+        return
+    deadline = None if timeout is None else time.monotonic() + timeout
+    encoded = sum(s.frames for s in work.segments if not s.copied)
+    total = encoded + (AUDIO_WEIGHT + SPLICE_WEIGHT) * sum(s.frames for s in work.segments)
+    done = 0.0
+
+    def step(weight: float) -> Callable[[float], None]:
+        return lambda percent: report(100.0 * (done + weight * percent / 100.0) / total)
+
+    def remaining() -> float | None:
+        return None if deadline is None else max(1.0, deadline - time.monotonic())
+
+    spans: list[Span] = []
+    with cancel_watch(is_cancelled) as cancel:
+        for i, seg in enumerate(work.segments):
+            if cancel.is_set():
+                raise RenderCancelled("the render was cancelled")
+            if seg.copied:
+                assert seg.path is not None
+                spans.append(Span(seg.path, seg.source_first, seg.frames))
+                continue
+            plan = work.plans[i]
+            run_plan(
+                plan, _output(plan), progress=step(seg.frames), cancel=cancel, timeout=remaining()
+            )
+            spans.append(Span(_output(plan), 0, seg.frames))
+            done += seg.frames
+        audio = work.audio
+        assert audio is not None
+        weight = AUDIO_WEIGHT * (total - encoded) / (AUDIO_WEIGHT + SPLICE_WEIGHT)
+        run_plan(audio, _output(audio), progress=step(weight), cancel=cancel, timeout=remaining())
+        done += weight
+        try:
+            splice(
+                spans, work.rate, output, audio=_output(audio), cancel=cancel,
+                progress=lambda f: step(total - done)(100.0 * f),
+            )  # fmt: skip
+        except SpliceCancelled:
+            raise RenderCancelled("the render was cancelled") from None
