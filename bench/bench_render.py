@@ -25,7 +25,9 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from fractions import Fraction
+from functools import partial
 from math import isnan, nan
 from pathlib import Path
 
@@ -199,13 +201,38 @@ def print_checks(outputs: dict[str, Path]) -> None:
 # ---- main -----------------------------------------------------------------------------
 
 
-def time_commands(commands: dict[str, list[str]], variant: str, repeat: int) -> dict:
-    """Each command `repeat` times, alternating the order between rounds."""
+def run_smart(timeline, media, preset, output: Path, label: str) -> dict:
+    """Our render job's path (render.smart): copy untouched GOPs, encode the rest, splice."""
+    from render.smart import plan_work, run_work
+
+    cpu, start = cpu_seconds(), time.perf_counter()
+    work = plan_work(timeline, media, preset, output)
+    shown = [-1.0]
+
+    def progress(percent: float) -> None:
+        if percent >= shown[0] + 25:
+            shown[0] = percent
+            print(f"  {label}: {percent:5.1f}%", flush=True)
+
+    run_work(work, output, progress=progress)
+    wall = time.perf_counter() - start
+    stats = work.stats()
+    print(f"  {label}: {wall:6.2f} s, {stats}, load {load()}", flush=True)
+    return {"wall": wall, "cpu": cpu_seconds() - cpu, "rss": nan, "stats": stats}
+
+
+def time_commands(commands: dict, variant: str, repeat: int) -> dict:
+    """Each command (ffmpeg args, or a callable taking a label) `repeat` times, alternating
+    the order between rounds."""
     runs: dict[str, list[dict]] = {name: [] for name in commands}
     for r in range(repeat):
         for name in list(commands) if r % 2 == 0 else list(reversed(commands)):
             label = f"{variant} {name} run {r + 1}/{repeat}"
-            runs[name].append(run_ffmpeg(commands[name], label, edit.DURATION_S))
+            command = commands[name]
+            if callable(command):
+                runs[name].append(command(label))
+            else:
+                runs[name].append(run_ffmpeg(command, label, edit.DURATION_S))
     return runs
 
 
@@ -220,7 +247,14 @@ def main() -> None:
     )
     parser.add_argument("--http", action="store_true", help="also render through the API, once")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/vedit-bench-render"))
+    parser.add_argument("--no-smart", action="store_true", help="skip our smart render")
+    parser.add_argument(
+        "--offset", type=float, default=0.0,
+        help="move every shot's source start by this many seconds (0.5: cuts between keyframes)",
+    )  # fmt: skip
     options = parser.parse_args()
+    if options.offset:
+        edit.SHOTS[:] = [replace(s, start=s.start + Fraction(options.offset)) for s in edit.SHOTS]
     moviepy_for = set() if options.skip_moviepy else set(options.moviepy.split(","))
     print(f"load average at start: {load()} ({os.cpu_count()} cores)")
     paths = edit.make_sources(options.cache)
@@ -243,6 +277,12 @@ def main() -> None:
                                     PRESETS[preset_name], outputs["ours"])  # fmt: skip
             compiles.append((variant, ms, plan))
             commands["ours"] = plan.args
+            if not options.no_smart:
+                outputs["ours, smart"] = out_dir / f"{variant}-ours-smart.mp4"
+                commands["ours, smart"] = partial(
+                    run_smart, timeline, media[use_proxy], PRESETS[preset_name],
+                    outputs["ours, smart"],
+                )  # fmt: skip
         sizes = {n: (m.width, m.height) for n, m in media[use_proxy].items() if m.width}
         for k, style in enumerate(options.hand.split(",")):
             name = "hand-written" if k == 0 else f"hand-written, {style}"
@@ -251,7 +291,9 @@ def main() -> None:
                 files[use_proxy], sizes, PRESETS[preset_name], outputs[name], style
             )
         for name, args in commands.items():
-            (outputs[name].with_suffix(".txt")).write_text(shlex.join(["ffmpeg", *args]) + "\n")
+            if not callable(args):
+                text = shlex.join(["ffmpeg", *args]) + "\n"
+                (outputs[name].with_suffix(".txt")).write_text(text)
         runs = time_commands(commands, variant, options.repeat)
         if preset_name in moviepy_for and variant != "draft-orig":
             outputs["moviepy"] = out_dir / f"{variant}-moviepy.mp4"
@@ -296,10 +338,15 @@ def print_results(rows, compiles, repeat: int) -> None:
             print(f"| {variant} | {name} | {wall:.2f} | {spread} | {cpu} | {rss} | "
                   f"{speed:.1f}x | {wall / hand:.2f}x |")  # fmt: skip
     print("\n| preset | ours / hand-written, wall (goal <= 1.15) | same, CPU | "
-          "MoviePy / ours, wall (goal >= 5) | same, CPU |\n|---|---:|---:|---:|---:|")  # fmt: skip
+          "smart / hand-written, wall | same, CPU | MoviePy / ours, wall (goal >= 5) | same, CPU "
+          "| MoviePy / smart, wall (goal >= 5) | same, CPU |\n|---|---:|---:|---:|---:|---:|---:"
+          "|---:|---:|")  # fmt: skip
     for variant, runs in rows:
         line = []
-        for num, den in (("ours", "hand-written"), ("moviepy", "ours")):
+        for num, den in (
+            ("ours", "hand-written"), ("ours, smart", "hand-written"),
+            ("moviepy", "ours"), ("moviepy", "ours, smart"),
+        ):  # fmt: skip
             for key in ("wall", "cpu"):
                 med = {n: statistics.median(r[key] for r in rs) for n, rs in runs.items()}
                 ratio = med[num] / med[den] if num in med and den in med else nan

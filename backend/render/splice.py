@@ -129,11 +129,13 @@ def _video_packets(
 ) -> Iterator[tuple[Fraction, bool, int, Any]]:
     """The spans' packets retimed: k-th shown frame has pts k, n-th decoded has dts n - delay."""
     base = 0
-    # The SPS/PPS the decoder holds: the avcC's at first, then whatever a span sent in-band.
-    active = _parameter_sets(heads[0].avcc)
+    # Once spans disagree about their SPS/PPS, every keyframe carries its own in-band: a
+    # player that seeks starts decoding at any keyframe and only has the avcC's (the first
+    # span's) otherwise.
+    first = _parameter_sets(heads[0].avcc)
+    mixed = any(_parameter_sets(head.avcc) != first for head in heads)
     for span, head in zip(spans, heads, strict=True):
-        sets = _parameter_sets(head.avcc)
-        inband, active = (sets if sets != active else b""), sets
+        inband = _parameter_sets(head.avcc) if mixed else b""
         with av.open(str(span.path)) as container:
             shown: set[int] = set()
             for order, (index, packet) in enumerate(_span_packets(container, span)):
@@ -147,8 +149,7 @@ def _video_packets(
                 if order - position > delay:
                     raise SpliceError(f"{_name(span)}: reorders more than its stream declares")
                 shown.add(position)
-                if order == 0 and inband:
-                    # This span's encoder had other SPS/PPS: give them to the decoder in-band.
+                if inband and packet.is_keyframe:
                     packet = _prefixed(packet, inband)
                 packet.stream = stream
                 packet.time_base = 1 / rate

@@ -113,6 +113,25 @@ def test_b_frame_spans_keep_dts_increasing_and_before_pts(
     check_luma(out, [*range(0, 120), *range(0, 30)])
 
 
+def test_a_player_seeking_to_any_keyframe_decodes_it_cleanly(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    # A player that seeks starts at the nearest keyframe, often deep inside a span whose
+    # SPS/PPS differ from the file's avcC (the first span's).
+    out = tmp_path / "seek.mp4"
+    splice([Span(media["plain"], 0, 30), Span(media["baseline"], 0, 120)], RATE, out)
+    for second, source_frame in ((2.5, 45), (3.5, 75)):
+        result = subprocess.run(
+            ["/usr/bin/ffmpeg", "-v", "error", "-nostdin", "-ss", str(second), "-i", str(out),
+             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert result.stderr.decode() == "", second
+        luma = sum(result.stdout[: 320 * 180]) / (320 * 180)
+        # gray is full range: limited-range 16 + 2N stretched.
+        assert luma == pytest.approx(2 * source_frame * 255 / 219, abs=1.5), second
+
+
 def test_audio_is_copied_and_moov_comes_first(media: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "with_audio.mp4"
     splice([Span(media["pyramid"], 0, 90), Span(media["plain"], 30, 60)], RATE, out,
