@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # Each encoded run decodes every clip it shows at once (about 45 MiB per clip at 1080p), so
 # long timelines are encoded a bounded number of clips at a time.
-MAX_CLIPS_PER_RUN = 24
+MAX_CLIPS_PER_RUN = 16
 
 
 @dataclass(frozen=True)

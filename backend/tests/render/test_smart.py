@@ -107,6 +107,23 @@ def test_smart_output_matches_a_full_encode_with_title_and_sound(
     assert abs(len(sound) / 48000 - 4.0) < 0.05 and rms(sound, 0.5, 3.5) > 0.03
 
 
+def test_a_long_cut_is_encoded_in_chunks_that_join_seamlessly(
+    ramps: dict[str, SourceMedia], tmp_path: Path
+) -> None:
+    # Ten 10-frame clips of the ramp, three clips per ffmpeg run at most: 4 chunks.
+    starts = [37, 3, 61, 12, 80, 45, 20, 71, 5, 50]
+    tl = timeline(("Video", [clip("ramp", 10, src=s) for s in starts]), ("Audio", []))
+    out = tmp_path / "chunks.mp4"
+    work = plan_work(tl, ramps, PRESETS["high"], out, smart=False, max_clips=3)
+    run_work(work, out)
+    assert [(s.start, s.end) for s in work.segments] == [(0, 30), (30, 60), (60, 90), (90, 100)]
+    assert decode_errors(out) == ""
+    got = lumas(out)
+    want = expected([s + i for s in starts for i in range(10)])
+    assert len(got) == 100
+    assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 3
+
+
 def test_cancel_leaves_no_output(ramps: dict[str, SourceMedia], tmp_path: Path) -> None:
     tl = timeline(("Video", [clip("ramp", 70, src=10)]))
     out = tmp_path / "gone.mp4"
