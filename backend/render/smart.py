@@ -132,8 +132,9 @@ def run_work(
         run_plan(work.single, output, progress=report, is_cancelled=is_cancelled, timeout=timeout)
         return
     deadline = None if timeout is None else time.monotonic() + timeout
+    frames = sum(s.frames for s in work.segments)
     encoded = sum(s.frames for s in work.segments if not s.copied)
-    total = encoded + (AUDIO_WEIGHT + SPLICE_WEIGHT) * sum(s.frames for s in work.segments)
+    total = encoded + (AUDIO_WEIGHT + SPLICE_WEIGHT) * frames
     done = 0.0
 
     def step(weight: float) -> Callable[[float], None]:
@@ -159,9 +160,11 @@ def run_work(
             done += seg.frames
         audio = work.audio
         assert audio is not None
-        weight = AUDIO_WEIGHT * (total - encoded) / (AUDIO_WEIGHT + SPLICE_WEIGHT)
-        run_plan(audio, _output(audio), progress=step(weight), cancel=cancel, timeout=remaining())
-        done += weight
+        run_plan(
+            audio, _output(audio), progress=step(AUDIO_WEIGHT * frames), cancel=cancel,
+            timeout=remaining(),
+        )  # fmt: skip
+        done += AUDIO_WEIGHT * frames
         try:
             splice(
                 spans, work.rate, output, audio=_output(audio), cancel=cancel,
