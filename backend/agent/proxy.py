@@ -10,7 +10,7 @@ PROXY_HEIGHT = 540
 # veryfast: ~7x real time from 1080p30 on 2 cores; ultrafast is ~1.4x faster but ~4x bigger.
 X264_PRESET = "veryfast"
 X264_CRF = "23"
-GOP_S = 2  # a keyframe every 2 s keeps scrubbing in the editor snappy
+GOP_S = 1  # a keyframe a second: snappy scrubbing, and draft renders copy whole seconds
 AUDIO_BITRATE = "128k"
 AAC_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
 TIMEOUT_FACTOR = 4.0  # at worst a quarter of real time before we call it stuck

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -144,26 +145,30 @@ def run_work(
         return None if deadline is None else max(1.0, deadline - time.monotonic())
 
     spans: list[Span] = []
-    with cancel_watch(is_cancelled) as cancel:
-        for i, seg in enumerate(work.segments):
-            if cancel.is_set():
-                raise RenderCancelled("the render was cancelled")
-            if seg.copied:
-                assert seg.path is not None
-                spans.append(Span(seg.path, seg.source_first, seg.frames))
-                continue
-            plan = work.plans[i]
-            run_plan(
-                plan, _output(plan), progress=step(seg.frames), cancel=cancel, timeout=remaining()
-            )
-            spans.append(Span(_output(plan), 0, seg.frames))
-            done += seg.frames
-        audio = work.audio
-        assert audio is not None
-        run_plan(
-            audio, _output(audio), progress=step(AUDIO_WEIGHT * frames), cancel=cancel,
-            timeout=remaining(),
-        )  # fmt: skip
+    audio = work.audio
+    assert audio is not None
+    with cancel_watch(is_cancelled) as cancel, ThreadPoolExecutor(1) as pool:
+        # The sound is one light single-threaded run: it goes alongside the picture.
+        sound = pool.submit(run_plan, audio, _output(audio), cancel=cancel, timeout=remaining())
+        try:
+            for i, seg in enumerate(work.segments):
+                if cancel.is_set():
+                    raise RenderCancelled("the render was cancelled")
+                if seg.copied:
+                    assert seg.path is not None
+                    spans.append(Span(seg.path, seg.source_first, seg.frames))
+                    continue
+                plan = work.plans[i]
+                run_plan(
+                    plan, _output(plan), progress=step(seg.frames), cancel=cancel,
+                    timeout=remaining(),
+                )  # fmt: skip
+                spans.append(Span(_output(plan), 0, seg.frames))
+                done += seg.frames
+            sound.result()
+        except BaseException:
+            cancel.set()  # stops the sound's ffmpeg too; its own outcome no longer matters
+            raise
         done += AUDIO_WEIGHT * frames
         try:
             splice(
