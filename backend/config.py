@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     render_callback_secret: str | None = Field(default=None, min_length=16)
     render_timeout_s: float = Field(default=6 * 3600.0, gt=0)
     render_max_attempts: int = Field(default=2, ge=1, le=10)
+    # Encoded pieces of one render run at once (render.smart); raise it on many-core workers.
+    render_parallel_pieces: int = Field(default=1, ge=1, le=32)
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -112,12 +112,14 @@ def make_sources(cache: Path, log=print) -> dict[str, Path]:
 
 def make_proxies(cache: Path, paths: dict[str, Path]) -> dict[str, Path]:
     """540p proxies made exactly as ingest makes them (agent.proxy), for the draft preset."""
-    from agent.proxy import make_proxy
+    from agent.proxy import GOP_S, X264_CRF, X264_PRESET, make_proxy
     from utils.ffmpeg import probe
 
+    # The name carries the proxy settings, so changing them makes new proxies.
+    settings = hashlib.sha1(repr((GOP_S, X264_CRF, X264_PRESET)).encode()).hexdigest()[:6]
     proxies = dict(paths)
     for name in SOURCES:
-        out = cache / f"{paths[name].stem}-proxy540.mp4"
+        out = cache / f"{paths[name].stem}-proxy540-{settings}.mp4"
         if not out.exists():
             make_proxy(paths[name], probe(paths[name]), out)
         proxies[name] = out

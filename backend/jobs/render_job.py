@@ -169,6 +169,7 @@ def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:
                 progress=progress.update,
                 is_cancelled=lambda: _cancel_requested(runtime, claim.render_id),
                 timeout=settings.render_timeout_s,
+                parallel=settings.render_parallel_pieces,
             )
         duration = _measured_duration(output, work.duration_s)
         if _cancel_requested(runtime, claim.render_id):

@@ -5,9 +5,10 @@ pieces are spliced without re-encoding."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -126,54 +127,72 @@ def run_work(
     progress: Callable[[float], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     timeout: float | None = None,
+    parallel: int = 1,
 ) -> None:
-    """Run the work, leaving the finished MP4 at `output` (percent 0-100 to `progress`)."""
+    """Run the work, leaving the finished MP4 at `output` (percent 0-100 to `progress`).
+
+    The sound renders alongside the picture. `parallel` encoded pieces run at once: more
+    uses more cores (x264 alone does not fill many), at up to `parallel` times the memory of
+    one piece of MAX_CLIPS_PER_RUN clips; on 2 cores a second piece gains about 5 %.
+    """
     report = progress or (lambda _percent: None)
     if work.single is not None:
         run_plan(work.single, output, progress=report, is_cancelled=is_cancelled, timeout=timeout)
         return
     deadline = None if timeout is None else time.monotonic() + timeout
     frames = sum(s.frames for s in work.segments)
-    encoded = sum(s.frames for s in work.segments if not s.copied)
-    total = encoded + (AUDIO_WEIGHT + SPLICE_WEIGHT) * frames
-    done = 0.0
+    total = sum(s.frames for s in work.segments if not s.copied)
+    total += (AUDIO_WEIGHT + SPLICE_WEIGHT) * frames
+    shares: dict[int, float] = {}  # piece -> weighted work done
+    lock = threading.Lock()
 
-    def step(weight: float) -> Callable[[float], None]:
-        return lambda percent: report(100.0 * (done + weight * percent / 100.0) / total)
+    def step(key: int, weight: float) -> Callable[[float], None]:
+        def update(percent: float) -> None:
+            with lock:
+                shares[key] = weight * percent / 100.0
+                report(100.0 * sum(shares.values()) / total)
+
+        return update
 
     def remaining() -> float | None:
         return None if deadline is None else max(1.0, deadline - time.monotonic())
 
-    spans: list[Span] = []
     audio = work.audio
     assert audio is not None
-    with cancel_watch(is_cancelled) as cancel, ThreadPoolExecutor(1) as pool:
-        # The sound is one light single-threaded run: it goes alongside the picture.
-        sound = pool.submit(run_plan, audio, _output(audio), cancel=cancel, timeout=remaining())
+    spans = [
+        Span(seg.path, seg.source_first, seg.frames)
+        if seg.path is not None
+        else Span(_output(work.plans[i]), 0, seg.frames)
+        for i, seg in enumerate(work.segments)
+    ]
+    with (
+        cancel_watch(is_cancelled) as cancel,
+        ThreadPoolExecutor(1) as sound,
+        ThreadPoolExecutor(max(1, parallel)) as pieces,
+    ):
+
+        def run(key: int, plan: RenderPlan, weight: float) -> Future[None]:
+            progress = step(key, weight)
+            return (sound if key == -1 else pieces).submit(
+                run_plan, plan, _output(plan), progress=progress, cancel=cancel,
+                timeout=remaining(),
+            )  # fmt: skip
+
+        runs = [run(-1, audio, AUDIO_WEIGHT * frames)]
+        runs += [run(i, plan, work.segments[i].frames) for i, plan in work.plans.items()]
         try:
-            for i, seg in enumerate(work.segments):
-                if cancel.is_set():
-                    raise RenderCancelled("the render was cancelled")
-                if seg.copied:
-                    assert seg.path is not None
-                    spans.append(Span(seg.path, seg.source_first, seg.frames))
-                    continue
-                plan = work.plans[i]
-                run_plan(
-                    plan, _output(plan), progress=step(seg.frames), cancel=cancel,
-                    timeout=remaining(),
-                )  # fmt: skip
-                spans.append(Span(_output(plan), 0, seg.frames))
-                done += seg.frames
-            sound.result()
+            for done in as_completed(runs):
+                done.result()
         except BaseException:
-            cancel.set()  # stops the sound's ffmpeg too; its own outcome no longer matters
+            cancel.set()  # stops the other pieces; their own outcome no longer matters
+            for waiting in runs:
+                waiting.cancel()
             raise
-        done += AUDIO_WEIGHT * frames
+        joined = step(-2, SPLICE_WEIGHT * frames)
         try:
             splice(
                 spans, work.rate, output, audio=_output(audio), cancel=cancel,
-                progress=lambda f: step(total - done)(100.0 * f),
+                progress=lambda fraction: joined(100.0 * fraction),
             )  # fmt: skip
         except SpliceCancelled:
             raise RenderCancelled("the render was cancelled") from None

@@ -115,13 +115,15 @@ def test_a_long_cut_is_encoded_in_chunks_that_join_seamlessly(
     tl = timeline(("Video", [clip("ramp", 10, src=s) for s in starts]), ("Audio", []))
     out = tmp_path / "chunks.mp4"
     work = plan_work(tl, ramps, PRESETS["high"], out, smart=False, max_clips=3)
-    run_work(work, out)
+    seen: list[float] = []
+    run_work(work, out, parallel=2, progress=seen.append)
     assert [(s.start, s.end) for s in work.segments] == [(0, 30), (30, 60), (60, 90), (90, 100)]
     assert decode_errors(out) == ""
     got = lumas(out)
     want = expected([s + i for s in starts for i in range(10)])
     assert len(got) == 100
     assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 3
+    assert seen == sorted(seen) and 95 <= seen[-1] <= 100
 
 
 def test_cancel_leaves_no_output(ramps: dict[str, SourceMedia], tmp_path: Path) -> None:
