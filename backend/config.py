@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     render_callback_secret: str | None = Field(default=None, min_length=16)
     render_timeout_s: float = Field(default=6 * 3600.0, gt=0)
     render_max_attempts: int = Field(default=2, ge=1, le=10)
+    # Callbacks may go to loopback/private/link-local addresses (a receiver on this machine or
+    # network). Off by default: a callback URL must not reach the server's own network (SSRF).
+    render_callbacks_private: bool = False
     # Encoded pieces of one render run at once (render.smart); raise it on many-core workers.
     render_parallel_pieces: int = Field(default=1, ge=1, le=32)
     log_level: str = "INFO"

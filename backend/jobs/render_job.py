@@ -139,7 +139,8 @@ def _claim(runtime: Runtime, render_id: uuid.UUID) -> tuple[Claim | None, dict |
 def _notifier(runtime: Runtime, claim: Claim) -> Notifier:
     base = {"render_id": str(claim.render_id), "project_id": str(claim.project_id)}
     secret = callback_secret(runtime.settings) if claim.callback_url else ""
-    return Notifier(claim.callback_url, secret, base)
+    private = runtime.settings.render_callbacks_private
+    return Notifier(claim.callback_url, secret, base, allow_private=private)
 
 
 def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:

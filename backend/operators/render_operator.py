@@ -21,6 +21,7 @@ from models.timeline_models import Timeline as TimelineDoc
 from models.timeline_models import number_fraction, rate_fraction, round_half_up
 from operators import timeline_operator
 from operators.paging import newest_first
+from render.callbacks import private_target
 from render.compiler import compile_frame, timeline_duration
 from render.plan import RenderError
 from render.presets import PRESETS, get_preset
@@ -44,6 +45,8 @@ def create_render(
         get_preset(data.preset)
     except RenderError as exc:
         raise InvalidOperation(str(exc), code="unknown_preset") from None
+    if data.callback_url is not None:
+        _check_callback(str(data.callback_url))
     version, doc = timeline_operator.read_timeline(db, project, data.version)
     rate = rate_fraction(doc.settings.rate)
     total = round_half_up(timeline_duration(doc) * rate)
@@ -67,6 +70,19 @@ def create_render(
     db.flush()
     enqueue_render(db, render)
     return render
+
+
+def _check_callback(url: str) -> None:
+    """Refuse a callback URL on the server's own network unless private targets are on."""
+    if get_runtime().settings.render_callbacks_private:
+        return
+    refused = private_target(url)
+    if refused is not None:
+        raise InvalidOperation(
+            f"callback_url is not allowed: {refused}; set RENDER_CALLBACKS_PRIVATE=true to "
+            "send callbacks to this machine or its network",
+            code="callback_url_not_allowed",
+        )
 
 
 def _range_frames(data: ra.RenderCreate, rate: Fraction, total: int) -> tuple[int, int]:

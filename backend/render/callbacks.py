@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import queue
 import secrets
+import socket
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -70,13 +73,40 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def deliver(url: str, secret: str, payload: dict[str, Any], *, retry: bool = True) -> bool:
+def private_target(url: str) -> str | None:
+    """Why `url` must not receive callbacks when private targets are off (its host resolves to
+    a loopback, private, link-local or otherwise non-public address, or not at all)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return f"its host {host!r} cannot be resolved"
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not address.is_global:
+            return f"its host {host!r} is a non-public address ({address})"
+    return None
+
+
+def deliver(
+    url: str,
+    secret: str,
+    payload: dict[str, Any],
+    *,
+    retry: bool = True,
+    allow_private: bool = True,
+) -> bool:
     """POST one signed payload (retrying with backoff when `retry`); False, with a warning,
-    if it never got a 2xx answer."""
+    if it never got a 2xx answer. Without `allow_private`, the host is checked before every
+    attempt, since DNS may have changed since the URL was accepted."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     last = ""
     for attempt, delay in enumerate((0.0, *RETRY_DELAYS_S) if retry else (0.0,)):
         time.sleep(delay)
+        refused = None if allow_private else private_target(url)
+        if refused is not None:
+            last = f"not sent: {refused}"
+            break
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
@@ -109,10 +139,13 @@ class Notifier:
     """Sends one render's callbacks in order from a background thread, so a slow receiver
     never holds up the encode; `close()` sends the final one and waits for delivery."""
 
-    def __init__(self, url: str | None, secret: str, base: dict[str, Any]) -> None:
+    def __init__(
+        self, url: str | None, secret: str, base: dict[str, Any], *, allow_private: bool = True
+    ) -> None:
         self.url = url
         self.secret = secret
         self.base = base
+        self.allow_private = allow_private
         self._last_percent = -PROGRESS_STEP
         self._last_time = 0.0
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -128,7 +161,10 @@ class Notifier:
                 continue  # behind a slow receiver: only the latest progress matters
             try:
                 # Progress goes once (the next one supersedes it); the end state is retried.
-                deliver(self.url or "", self.secret, payload, retry=not is_progress)
+                deliver(
+                    self.url or "", self.secret, payload, retry=not is_progress,
+                    allow_private=self.allow_private,
+                )  # fmt: skip
             except Exception:  # a callback must never take the render down
                 logger.warning("render callback failed", exc_info=True)
 

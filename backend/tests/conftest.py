@@ -90,6 +90,8 @@ def settings(data_dir: Path, request: pytest.FixtureRequest) -> Settings:
         in_process_workers=2,
         # Tests call recover_assets() themselves; a background pass would race with them.
         reaper_interval_s=3600,
+        # The callback receivers in the tests listen on loopback.
+        render_callbacks_private=True,
     )
 
 
@@ -112,6 +114,7 @@ class RQWorkers:
             "GCS_BUCKET": self.settings.gcs_bucket or "",
             "GCS_ENDPOINT": self.settings.gcs_endpoint or "",
             "GCP_CREDENTIALS": self.settings.gcp_credentials or "",
+            "RENDER_CALLBACKS_PRIVATE": str(self.settings.render_callbacks_private).lower(),
         }
         with open(self.log_path, "ab") as log:
             # Its own process group, so a test can kill -9 the worker and its work-horse.
