@@ -31,6 +31,9 @@ class StreamFacts:
     nal_length_size: int | None
     copyable: bool
     reason: str | None = None
+    # Every frame sits on the grid of `rate` from index 0, none missing or repeated: the
+    # renderer can number frames instead of resampling time (no `fps` filter).
+    constant_rate: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ def _read_facts(container: Any, stream: Any) -> StreamFacts:
             keyframes[current] = False
     on_frame_grid = bool(rate) and not off_grid
     frames = max(indices) + 1 if on_frame_grid and indices else len(indices)
+    steady = on_frame_grid and sorted(indices) == list(range(len(indices)))
     facts = StreamFacts(
         codec=ctx.name,
         width=ctx.width,
@@ -181,8 +185,9 @@ def _read_facts(container: Any, stream: Any) -> StreamFacts:
         keyframes=tuple(sorted(i for i, clean in keyframes.items() if clean)),
         nal_length_size=avcc.nal_length_size if avcc else None,
         copyable=False,
+        constant_rate=steady,
     )
-    reason = _why_not_copyable(facts, stream, avcc, indices, on_frame_grid)
+    reason = _why_not_copyable(facts, stream, avcc, steady, on_frame_grid)
     if reason is None and first_key is not None and _rotation(stream, first_key):
         reason = "rotated"
     if reason is None:
@@ -191,7 +196,7 @@ def _read_facts(container: Any, stream: Any) -> StreamFacts:
 
 
 def _why_not_copyable(
-    facts: StreamFacts, stream: Any, avcc: AvcC | None, indices: list[int], on_frame_grid: bool
+    facts: StreamFacts, stream: Any, avcc: AvcC | None, steady: bool, on_frame_grid: bool
 ) -> str | None:
     sar = stream.sample_aspect_ratio
     if facts.codec != "h264":
@@ -208,7 +213,7 @@ def _why_not_copyable(
         return "no frame rate"
     if not on_frame_grid:
         return "variable frame rate: timestamps off the frame grid"
-    if sorted(indices) != list(range(len(indices))):
+    if not steady:
         return "frames missing or repeated (variable frame rate)"
     return None
 

@@ -178,6 +178,9 @@ def piece_picture(
         src = open_media(g, slot, piece.start, piece.end, cv.rate, "v")
         retime = [f"setpts=PTS*{speed.denominator}/{speed.numerator}"] if speed != 1 else []
         fps = [f"fps={rate}:start_time=0"]
+        if _steady(slot, piece, cv.rate):
+            # Already one frame per output frame from the first: number them, no resampling.
+            fps = [f"settb=expr={ratio(1 / cv.rate)}", "setpts=N"]
         shape = conform(cv, bottom, pad)
         # Drop surplus frames before scaling them; duplicate only scaled frames.
         dense = slot.media.fps is not None and slot.media.fps * speed > cv.rate
@@ -194,6 +197,17 @@ def piece_picture(
         shape = conform(cv, bottom, pad)
         return g.chain([f"{index}:v"], ["trim=end_frame=1", *shape, *hold, *looks])
     return g.chain([], [*generated(slot, cv, bottom, frames, warn), *looks])
+
+
+def _steady(slot: Slot, piece: Piece, rate: Fraction) -> bool:
+    """Whether the piece's frames are exactly the media's, one per output frame, from a frame
+    boundary (so the `fps` filter, which buffers and resamples, is not needed)."""
+    media = slot.media
+    assert media is not None and slot.clip is not None
+    if not media.constant_rate or media.fps != rate or clip_speed(slot.clip) != 1:
+        return False
+    at = source_time(slot, piece.start, rate)
+    return at >= 0 and (at * rate).denominator == 1
 
 
 def _may_run_short(slot: Slot, piece: Piece, rate: Fraction) -> bool:

@@ -31,6 +31,9 @@ class SourceMedia:
     sample_rate: int | None = None
     # Degrees the picture is turned for display (ffmpeg turns it upright while decoding).
     rotation: int = 0
+    # Every frame on the grid of `fps`, none missing (read from the packets): frames can be
+    # numbered rather than resampled in time.
+    constant_rate: bool = False
 
 
 @dataclass(frozen=True)

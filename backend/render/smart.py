@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -57,15 +57,27 @@ class RenderWork:
         }
 
 
-def probe_copyable(
-    sources: Mapping[str, SourceMedia], size: tuple[int, int], rate: Fraction
-) -> Callable[[str], StreamFacts | None]:
-    """Stream facts by path for the sources that might be copied (the others are not read)."""
-    facts: dict[str, StreamFacts | None] = {}
-    for media in sources.values():
-        if media.kind == "video" and (media.width, media.height) == size and media.fps == rate:
-            facts[media.path] = stream_facts(media.path)
-    return facts.get
+def probe_streams(
+    sources: Mapping[str, SourceMedia], rate: Fraction
+) -> dict[str, StreamFacts | None]:
+    """Stream facts by path of the video sources at the timeline's rate: the ones that may be
+    copied, or need no retiming (the others are not read)."""
+    return {
+        media.path: stream_facts(media.path)
+        for media in sources.values()
+        if media.kind == "video" and media.fps == rate
+    }
+
+
+def _steady(
+    sources: Mapping[str, SourceMedia], facts: Mapping[str, StreamFacts | None]
+) -> dict[str, SourceMedia]:
+    """The sources, marked constant-rate where their packets showed it."""
+    out = {}
+    for key, media in sources.items():
+        found = facts.get(media.path)
+        out[key] = replace(media, constant_rate=True) if found and found.constant_rate else media
+    return out
 
 
 def _merge(warnings: list[str], more: list[str]) -> None:
@@ -89,10 +101,12 @@ def plan_work(
     first, last = frame_range(timeline, start, end)
     rate = clock_of(timeline).rate
     size = output_size(timeline.settings, preset.height)
-    facts = probe_copyable(sources, size, rate) if smart else None
+    facts = probe_streams(sources, rate)
+    sources = _steady(sources, facts)
     segments = plan_segments(
-        timeline, sources, facts, size, first, last, min_copy=MIN_COPY_S * rate, max_clips=max_clips
-    )
+        timeline, sources, facts.get if smart else None, size, first, last,
+        min_copy=MIN_COPY_S * rate, max_clips=max_clips,
+    )  # fmt: skip
     duration = float(Fraction(last - first) / rate)
     work = RenderWork(size[0], size[1], rate, duration, [])
     if len(segments) == 1 and not segments[0].copied:

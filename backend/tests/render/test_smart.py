@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+from render.compiler import compile_render
 from render.plan import SourceMedia
 from render.presets import PRESETS
 from render.runner import RenderCancelled
@@ -118,6 +119,12 @@ def test_a_long_cut_is_encoded_in_chunks_that_join_seamlessly(
     seen: list[float] = []
     run_work(work, out, parallel=2, progress=seen.append)
     assert [(s.start, s.end) for s in work.segments] == [(0, 30), (30, 60), (60, 90), (90, 100)]
+    # The ramp is constant-rate at the timeline's rate: frames are numbered, not resampled.
+    graphs = [plan.args[plan.args.index("-filter_complex") + 1] for plan in work.plans.values()]
+    assert graphs and not any("fps=" in graph for graph in graphs)
+    # Media whose packets were not read keeps the fps filter.
+    unread = compile_render(tl, ramps, PRESETS["high"], str(tmp_path / "x.mp4"))
+    assert "fps=" in unread.args[unread.args.index("-filter_complex") + 1]
     assert decode_errors(out) == ""
     got = lumas(out)
     want = expected([s + i for s in starts for i in range(10)])
