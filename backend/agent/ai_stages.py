@@ -9,19 +9,16 @@ wrote, so every stage can be re-run safely.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from agent.colours import colour_words
 from agent.providers import get_providers
-from agent.stages import AssetGone, StageContext, StageOutput
+from agent.stages import StageContext, StageOutput, asset_session
 from agent.summary import offline_summary, online_summary
 from database.models import Asset
-from database.session import session_scope
 from operators import search_index
 from operators.search_index import IndexEntry
 
@@ -33,21 +30,10 @@ def keyframe_name(index: int) -> str:
     return f"shots/{index}.jpg"
 
 
-@contextmanager
-def _asset_session(ctx: StageContext) -> Iterator[tuple[Session, Asset]]:
-    """A transaction holding the asset row; a deleted asset ends the run."""
-    assert ctx.sessions is not None and ctx.asset_id is not None
-    with session_scope(ctx.sessions) as db:
-        asset = db.get(Asset, ctx.asset_id, with_for_update=True)
-        if asset is None:
-            raise AssetGone(str(ctx.asset_id))
-        yield db, asset
-
-
 def transcribe_stage(ctx: StageContext) -> StageOutput:
     assert ctx.info is not None
     if not ctx.info.audio_codec:
-        with _asset_session(ctx) as (db, asset):
+        with asset_session(ctx) as (db, asset):
             search_index.replace_items(db, asset, "transcript", [])
         return {"skipped": "no audio stream"}, {}
     transcript = get_providers().transcriber.transcribe(ctx.src, ctx.progress)
@@ -62,7 +48,7 @@ def transcribe_stage(ctx: StageContext) -> StageOutput:
         )
         for i, seg in enumerate(transcript.segments)
     ]
-    with _asset_session(ctx) as (db, asset):
+    with asset_session(ctx) as (db, asset):
         search_index.replace_items(db, asset, "transcript", entries)
     words = sum(len(seg.words) for seg in transcript.segments)
     result = {
@@ -105,7 +91,7 @@ def shots_stage(ctx: StageContext) -> StageOutput:
             )
         )
     entry = ctx.store_json("shots.json", {"shots": records})
-    with _asset_session(ctx) as (db, asset):
+    with asset_session(ctx) as (db, asset):
         search_index.replace_items(db, asset, "shot", entries)
     with_text = sum(1 for info in infos if info.ocr_text)
     return {"shots": len(records), "shots_with_text": with_text}, {"shots": entry}
@@ -113,7 +99,7 @@ def shots_stage(ctx: StageContext) -> StageOutput:
 
 def summarise_stage(ctx: StageContext) -> StageOutput:
     providers = get_providers()
-    with _asset_session(ctx) as (db, asset):
+    with asset_session(ctx) as (db, asset):
         transcript = search_index.asset_texts(db, asset.id, "transcript")
         shots = search_index.asset_texts(db, asset.id, "shot")
         facts = _asset_facts(asset)
@@ -128,7 +114,7 @@ def summarise_stage(ctx: StageContext) -> StageOutput:
         summary, shot_texts = offline_summary(facts, segments, shot_rows), {}
         source = "offline"
     entry = ctx.store_json("summary.json", {"source": source, **summary})
-    with _asset_session(ctx) as (db, asset):
+    with asset_session(ctx) as (db, asset):
         search_index.replace_items(
             db,
             asset,
@@ -145,7 +131,7 @@ def summarise_stage(ctx: StageContext) -> StageOutput:
 
 def embed_stage(ctx: StageContext) -> StageOutput:
     embedder = get_providers().embedder
-    with _asset_session(ctx) as (db, asset):
+    with asset_session(ctx) as (db, asset):
         todo = search_index.items_to_embed(db, asset.id, embedder.name)
     _embed_in_batches(ctx, todo, embedder.embed, embedder.name, "text")
     return {"model": embedder.name, "vectors": len(todo)}, {}
@@ -155,7 +141,7 @@ def visual_embed_stage(ctx: StageContext) -> StageOutput:
     embedder = get_providers().image_embedder
     if embedder is None:
         return {"skipped": "no image embedder configured (IMAGE_EMBEDDER)"}, {}
-    with _asset_session(ctx) as (db, asset):
+    with asset_session(ctx) as (db, asset):
         todo = search_index.shots_to_embed_visually(db, asset.id, embedder.name)
 
     def keyframes_to_vectors(keys: list[str]) -> np.ndarray:
@@ -176,7 +162,7 @@ def _embed_in_batches(
     for start in range(0, len(todo), EMBED_BATCH):
         batch = todo[start : start + EMBED_BATCH]
         vectors = vectors_for([value for _, value in batch])
-        with _asset_session(ctx) as (db, _asset):
+        with asset_session(ctx) as (db, _asset):
             search_index.store_embeddings(db, [i for i, _ in batch], vectors, model, space)
         ctx.progress((start + len(batch)) / len(todo))
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ from agent.filmstrip import make_filmstrip
 from agent.proxy import make_proxy
 from agent.thumbnail import make_thumbnail
 from agent.waveform import make_waveform
+from database.models import Asset
+from database.session import session_scope
+from render.packets import facts_to_json, stream_facts
 from utils.ffmpeg import MediaError, MediaInfo, ProgressCallback, probe
 from utils.storage import Storage
 
@@ -52,6 +57,33 @@ class StageContext:
         return self.store(name, path, "application/json")
 
 
+@contextmanager
+def asset_session(ctx: StageContext) -> Iterator[tuple[Session, Asset]]:
+    """A transaction holding the asset row; a deleted asset ends the run."""
+    assert ctx.sessions is not None and ctx.asset_id is not None
+    with session_scope(ctx.sessions) as db:
+        asset = db.get(Asset, ctx.asset_id, with_for_update=True)
+        if asset is None:
+            raise AssetGone(str(ctx.asset_id))
+        yield db, asset
+
+
+def keep_video_facts(ctx: StageContext, which: str, path: Path, *, again: bool = True) -> None:
+    """Read the video packets of `path` (the original or the proxy) once and keep what the
+    renderer needs on the asset, so no render reads the whole file again."""
+    if ctx.sessions is None or ctx.asset_id is None:
+        return
+    if not again:
+        with asset_session(ctx) as (_, asset):
+            if which in (asset.video_facts or {}):
+                return
+    facts = stream_facts(path)
+    if facts is None:
+        return
+    with asset_session(ctx) as (_, asset):
+        asset.video_facts = {**(asset.video_facts or {}), which: facts_to_json(facts)}
+
+
 def check_decoded(info: MediaInfo, decoded_s: float | None, what: str) -> None:
     """A file that decodes much shorter than its header says is truncated or damaged."""
     if not info.duration_s or decoded_s is None:
@@ -65,6 +97,9 @@ def check_decoded(info: MediaInfo, decoded_s: float | None, what: str) -> None:
 
 def probe_stage(ctx: StageContext) -> StageOutput:
     ctx.info = probe(ctx.src)
+    if ctx.info.kind == "video":
+        # Probe runs again on every retry; the original's packets only need reading once.
+        keep_video_facts(ctx, "original", ctx.src, again=False)
     return ctx.info.to_dict(), {}
 
 
@@ -105,5 +140,6 @@ def proxy_stage(ctx: StageContext) -> StageOutput:
     out = ctx.workdir / "proxy.mp4"
     meta = make_proxy(ctx.src, ctx.info, out, progress=ctx.progress)
     check_decoded(ctx.info, meta.get("duration_s"), "video")
+    keep_video_facts(ctx, "proxy", out)
     entry = ctx.store("proxy.mp4", out, "video/mp4", width=meta["width"], height=meta["height"])
     return meta, {"proxy": entry}

@@ -106,6 +106,9 @@ class Asset(IdMixin, TimestampMixin, Base):
     stages: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # Per rendition: {"key", "size", "content_type", ...}; keys live under the asset prefix.
     renditions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The video packets' facts for the renderer, {"original": ..., "proxy": ...}
+    # (render.packets.facts_to_json); read at ingest, not shown in the API.
+    video_facts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         Index(None, "project_id", "created_at"),

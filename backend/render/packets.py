@@ -134,6 +134,44 @@ def nal_types(data: bytes, nal_length_size: int) -> list[int]:
     return types
 
 
+def facts_to_json(facts: StreamFacts) -> dict[str, Any]:
+    """The facts as JSON (kept per asset, so a render need not read the file again)."""
+    return {
+        "codec": facts.codec,
+        "width": facts.width,
+        "height": facts.height,
+        "rate": [facts.rate.numerator, facts.rate.denominator],
+        "pix_fmt": facts.pix_fmt,
+        "frames": facts.frames,
+        "keyframes": list(facts.keyframes),
+        "nal_length_size": facts.nal_length_size,
+        "copyable": facts.copyable,
+        "reason": facts.reason,
+        "constant_rate": facts.constant_rate,
+    }
+
+
+def facts_from_json(data: Any) -> StreamFacts | None:
+    """Facts stored by `facts_to_json`; None when absent or not in that shape."""
+    try:
+        num, den = data["rate"]
+        return StreamFacts(
+            codec=str(data["codec"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            rate=Fraction(int(num), int(den)),
+            pix_fmt=data["pix_fmt"],
+            frames=int(data["frames"]),
+            keyframes=tuple(int(k) for k in data["keyframes"]),
+            nal_length_size=data["nal_length_size"],
+            copyable=bool(data["copyable"]),
+            reason=data["reason"],
+            constant_rate=bool(data["constant_rate"]),
+        )
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
 def stream_facts(path: str | Path) -> StreamFacts | None:
     """Facts about a file's first video stream from one demux pass; None when it has none."""
     try:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from render.packets import StreamFacts
 
 
 class RenderError(ValueError):
@@ -34,6 +37,8 @@ class SourceMedia:
     # Every frame on the grid of `fps`, none missing (read from the packets): frames can be
     # numbered rather than resampled in time.
     constant_rate: bool = False
+    # The video packets' facts kept at ingest (None: not known; a render reads the file).
+    facts: StreamFacts | None = None
 
 
 @dataclass(frozen=True)

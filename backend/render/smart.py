@@ -61,9 +61,10 @@ def probe_streams(
     sources: Mapping[str, SourceMedia], rate: Fraction
 ) -> dict[str, StreamFacts | None]:
     """Stream facts by path of the video sources at the timeline's rate: the ones that may be
-    copied, or need no retiming (the others are not read)."""
+    copied, or need no retiming. Facts kept at ingest are used; only files without them are
+    read (the others not at all)."""
     return {
-        media.path: stream_facts(media.path)
+        media.path: media.facts if media.facts is not None else stream_facts(media.path)
         for media in sources.values()
         if media.kind == "video" and media.fps == rate
     }

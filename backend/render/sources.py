@@ -14,6 +14,7 @@ from agent.proxy import AAC_RATES
 from database.models import Asset
 from models.timeline_models import Clip, ExternalReference, Stack, Track
 from models.timeline_models import Timeline as TimelineDoc
+from render.packets import facts_from_json
 from render.plan import RenderError, SourceMedia
 from utils.storage import Storage
 
@@ -99,6 +100,7 @@ def _source(asset: Asset, path: str, proxy: dict | None) -> SourceMedia:
         if sample_rate is not None and sample_rate not in AAC_RATES:
             sample_rate = 48000
     has_audio = asset.audio_codec is not None
+    kept = (asset.video_facts or {}).get("original" if proxy is None else "proxy")
     return SourceMedia(
         path=path,
         kind=asset.kind,  # type: ignore[arg-type]
@@ -111,6 +113,7 @@ def _source(asset: Asset, path: str, proxy: dict | None) -> SourceMedia:
         sample_rate=sample_rate if has_audio else None,
         # A proxy is made upright.
         rotation=asset.rotation if proxy is None else 0,
+        facts=facts_from_json(kept) if kept else None,
     )
 
 

@@ -73,6 +73,13 @@ def test_draft_render_of_uploaded_media(
         done = wait_indexed(client, cut.pid, asset["id"])
         assert "proxy" in done["renditions"], done["indexing_error"]
         ids.append(asset["id"])
+        # What renders need about the packets was read once, at ingest (and is not in the API).
+        assert "video_facts" not in done
+        with session_scope(committed.sessions) as db:
+            kept = db.get(Asset, uuid.UUID(asset["id"])).video_facts  # type: ignore[union-attr]
+        assert kept["original"]["keyframes"][0] == 0 and kept["original"]["constant_rate"]
+        # The proxy has a keyframe every second: 24 fps.
+        assert kept["proxy"]["keyframes"][:2] == [0, 24] and kept["proxy"]["copyable"]
     cut.append(ids[0], 48)
     cut.append(ids[1], 48)
 

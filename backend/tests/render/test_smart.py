@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from render.compiler import compile_render
+from render.packets import facts_from_json, facts_to_json, stream_facts
 from render.plan import SourceMedia
 from render.presets import PRESETS
 from render.runner import RenderCancelled
@@ -131,6 +132,19 @@ def test_a_long_cut_is_encoded_in_chunks_that_join_seamlessly(
     assert len(got) == 100
     assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 3
     assert seen == sorted(seen) and 95 <= seen[-1] <= 100
+
+
+def test_facts_kept_at_ingest_are_used_without_reading_the_file(
+    ramps: dict[str, SourceMedia], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = stream_facts(ramps["ramp"].path)
+    assert kept is not None and facts_from_json(facts_to_json(kept)) == kept
+    assert facts_from_json({"rate": "30"}) is None and facts_from_json(None) is None
+    monkeypatch.setattr("render.smart.stream_facts", lambda path: pytest.fail(f"read {path}"))
+    tl = timeline(("Video", [clip("ramp", 70, src=10)]))
+    known = {"ramp": replace(ramps["ramp"], facts=kept)}
+    work = plan_work(tl, known, PRESETS["high"], tmp_path / "kept.mp4")
+    assert work.stats()["copied_s"] == 2.0
 
 
 def test_cancel_leaves_no_output(ramps: dict[str, SourceMedia], tmp_path: Path) -> None:
