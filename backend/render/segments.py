@@ -114,8 +114,8 @@ def _copy_span(
 
 
 def copy_segments(
-    timeline: Timeline,
-    sources: Mapping[str, SourceMedia],
+    tracks: list[list[Slot]],
+    rate: Fraction,
     facts: Callable[[str], StreamFacts | None],
     size: tuple[int, int],
     first: int,
@@ -123,10 +123,8 @@ def copy_segments(
     *,
     min_copy: int,
 ) -> list[Segment]:
-    """The stretches of [first, last) that can copy a source untouched, in order."""
-    clock = clock_of(timeline)
-    rate = clock.rate
-    tracks = [track_slots(t, clock, sources) for t in visible_tracks(timeline, "Video")]
+    """The stretches of [first, last) that can copy a source untouched, in order (`tracks`:
+    each video track's slots, bottom first)."""
     found: list[Segment] = []
     for level, slots in enumerate(tracks):
         above = [
@@ -146,16 +144,6 @@ def copy_segments(
                 if span is not None:
                     found.append(span)
     return sorted(found, key=lambda s: s.start)
-
-
-def _boundaries(timeline: Timeline, sources: Mapping[str, SourceMedia]) -> list[Interval]:
-    clock = clock_of(timeline)
-    return [
-        (s.ext_start, s.ext_end)
-        for t in visible_tracks(timeline, "Video")
-        for s in track_slots(t, clock, sources)
-        if s.kind != "blank"
-    ]
 
 
 def _chunks(gap: Interval, items: list[Interval], max_clips: int) -> list[Interval]:
@@ -189,12 +177,14 @@ def plan_segments(
 ) -> list[Segment]:
     """[first, last) as copied and encoded segments back to back (no copying without
     `facts`)."""
+    clock = clock_of(timeline)
+    tracks = [track_slots(t, clock, sources) for t in visible_tracks(timeline, "Video")]
     copies = (
-        copy_segments(timeline, sources, facts, size, first, last, min_copy=min_copy)
+        copy_segments(tracks, clock.rate, facts, size, first, last, min_copy=min_copy)
         if facts is not None
         else []
     )
-    items = _boundaries(timeline, sources)
+    items = [(s.ext_start, s.ext_end) for slots in tracks for s in slots if s.kind != "blank"]
     out: list[Segment] = []
     at = first
     for seg in [*copies, Segment(last, last)]:

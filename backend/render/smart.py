@@ -81,10 +81,6 @@ def _steady(
     return out
 
 
-def _merge(warnings: list[str], more: list[str]) -> None:
-    warnings.extend(w for w in more if w not in warnings)
-
-
 def plan_work(
     timeline: Timeline,
     sources: Mapping[str, SourceMedia],
@@ -112,7 +108,7 @@ def plan_work(
     work = RenderWork(size[0], size[1], rate, duration, [])
     if len(segments) == 1 and not segments[0].copied:
         work.single = compile_render(timeline, sources, preset, str(output), start=start, end=end)
-        _merge(work.warnings, work.single.warnings)
+        work.warnings = list(work.single.warnings)
         return work
     work.segments = segments
     for i, seg in enumerate(segments):
@@ -123,11 +119,12 @@ def plan_work(
             start=Fraction(seg.start) / rate, end=Fraction(seg.end) / rate, streams="video",
         )  # fmt: skip
         work.plans[i] = plan
-        _merge(work.warnings, plan.warnings)
     work.audio = compile_render(
         timeline, sources, preset, str(workdir / "sound.m4a"), start=start, end=end, streams="audio"
     )
-    _merge(work.warnings, work.audio.warnings)
+    # Each piece warns about what it shows; say each thing once, in order.
+    plans = [*work.plans.values(), work.audio]
+    work.warnings = list(dict.fromkeys(w for plan in plans for w in plan.warnings))
     return work
 
 
