@@ -12,7 +12,7 @@ below; audio tracks are concatenated (gaps silent) and summed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Literal
 
@@ -24,7 +24,7 @@ from render.graph import Graph, ratio, seconds
 from render.layout import output_size, total_frames
 from render.pictures import Canvas
 from render.plan import Preset, RenderError, RenderPlan, SourceMedia
-from render.video_graph import video_stream
+from render.video_graph import concat_video, video_stream
 
 
 def timeline_duration(timeline: Timeline) -> Fraction:
@@ -63,6 +63,13 @@ def frame_range(timeline: Timeline, start: Fraction, end: Fraction | None) -> tu
     return first, last
 
 
+def _x264(preset: Preset, cv: Canvas) -> list[str]:
+    return [
+        "-c:v", "libx264", "-preset", preset.x264_preset, "-crf", str(preset.crf),
+        "-pix_fmt", "yuv420p", "-r", ratio(cv.rate),
+    ]  # fmt: skip
+
+
 def compile_render(
     timeline: Timeline,
     sources: Mapping[str, SourceMedia],
@@ -71,10 +78,10 @@ def compile_render(
     *,
     start: Fraction = Fraction(0),
     end: Fraction | None = None,
-    streams: Literal["av", "video", "audio"] = "av",
+    streams: Literal["av", "audio"] = "av",
 ) -> RenderPlan:
     """One ffmpeg run rendering [start, end) of the timeline to an MP4 (H.264/AAC); `streams`
-    "video" or "audio" renders only the picture or only the sound (smart rendering's pieces)."""
+    "audio" renders only the sound (smart rendering's; its pictures: `compile_pieces`)."""
     first, last = frame_range(timeline, start, end)
     cv = _canvas(timeline, preset.height)
     warn = _Warnings()
@@ -83,19 +90,49 @@ def compile_render(
     args: list[str] = []
     if streams != "audio":
         video = video_stream(g, timeline, sources, cv, first, last, warn)
-        args += ["-map", f"[{video}]"]
-        args += ["-c:v", "libx264", "-preset", preset.x264_preset, "-crf", str(preset.crf)]
-        args += ["-pix_fmt", "yuv420p", "-r", ratio(cv.rate)]
-    if streams != "video":
-        audio = audio_stream(g, timeline, sources, first, last, warn)
-        args += ["-map", f"[{audio}]", "-c:a", "aac", "-b:a", preset.audio_bitrate]
-        args += ["-ar", str(timeline.settings.sample_rate), "-ac", "2"]
+        args += ["-map", f"[{video}]", *_x264(preset, cv)]
+    audio = audio_stream(g, timeline, sources, first, last, warn)
+    args += ["-map", f"[{audio}]", "-c:a", "aac", "-b:a", preset.audio_bitrate]
+    args += ["-ar", str(timeline.settings.sample_rate), "-ac", "2"]
     # The graph is already exact; -t only guards against a stray frame.
     args += ["-t", seconds(duration)]
     # Pieces are joined afterwards; only a whole file needs its index at the front.
     args += ["-movflags", "+faststart"] if streams == "av" else []
     args = [*g.input_args, "-filter_complex", g.script(), *args, "-f", "mp4", output]
     return RenderPlan(args, float(duration), cv.width, cv.height, list(warn))
+
+
+def compile_pieces(
+    timeline: Timeline,
+    sources: Mapping[str, SourceMedia],
+    preset: Preset,
+    output: str,
+    pieces: Sequence[tuple[int, int]],
+) -> RenderPlan:
+    """One ffmpeg run encoding the pictures of several frame ranges back to back into one MP4
+    (video only), each starting on an IDR keyframe, so each can be spliced on its own."""
+    if not pieces:
+        raise RenderError("there are no pieces to encode")
+    total = total_frames(timeline)
+    for first, last in pieces:
+        if not 0 <= first < last <= total:
+            raise RenderError(f"frames {first}-{last} are not a range of the timeline")
+    cv = _canvas(timeline, preset.height)
+    warn = _Warnings()
+    g = Graph()
+    labels = [video_stream(g, timeline, sources, cv, a, b, warn) for a, b in pieces]
+    video = concat_video(g, labels, cv)
+    starts, at = [], 0
+    for a, b in pieces:
+        starts.append(at)
+        at += b - a
+    # Exact frame numbers, not times: a keyframe exactly where each piece begins, an IDR so
+    # no frame before it is referenced after it.
+    keys = "+".join(f"eq(n,{n})" for n in starts)
+    args = [*g.input_args, "-filter_complex", g.script(), "-map", f"[{video}]", *_x264(preset, cv)]
+    args += ["-force_key_frames:v", f"expr:{keys}", "-forced-idr", "1"]
+    args += ["-t", seconds(Fraction(at) / cv.rate), "-f", "mp4", output]
+    return RenderPlan(args, float(Fraction(at) / cv.rate), cv.width, cv.height, list(warn))
 
 
 def compile_frame(

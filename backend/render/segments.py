@@ -164,6 +164,40 @@ def _chunks(gap: Interval, items: list[Interval], max_clips: int) -> list[Interv
     return out
 
 
+def _items(tracks: list[list[Slot]]) -> list[Interval]:
+    return [(s.ext_start, s.ext_end) for slots in tracks for s in slots if s.kind != "blank"]
+
+
+def _shown(segment: Segment, items: list[Interval]) -> int:
+    return sum(1 for lo, hi in items if lo < segment.end and hi > segment.start)
+
+
+def encode_runs(
+    timeline: Timeline,
+    sources: Mapping[str, SourceMedia],
+    segments: list[Segment],
+    max_clips: int = MAX_CLIPS_PER_RUN,
+) -> list[list[int]]:
+    """The encoded segments' indices grouped into ffmpeg runs, in order: one run encodes
+    several short stretches (one process and encoder start instead of many), showing at most
+    `max_clips` clips in all (a clip seen in two stretches is opened twice, so counts twice)."""
+    clock = clock_of(timeline)
+    items = _items([track_slots(t, clock, sources) for t in visible_tracks(timeline, "Video")])
+    runs: list[list[int]] = []
+    load = 0
+    for i, seg in enumerate(segments):
+        if seg.copied:
+            continue
+        shown = _shown(seg, items)
+        if runs and load + shown <= max_clips:
+            runs[-1].append(i)
+            load += shown
+        else:
+            runs.append([i])
+            load = shown
+    return runs
+
+
 def plan_segments(
     timeline: Timeline,
     sources: Mapping[str, SourceMedia],
@@ -184,7 +218,7 @@ def plan_segments(
         if facts is not None
         else []
     )
-    items = [(s.ext_start, s.ext_end) for slots in tracks for s in slots if s.kind != "blank"]
+    items = _items(tracks)
     out: list[Segment] = []
     at = first
     for seg in [*copies, Segment(last, last)]:

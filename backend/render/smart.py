@@ -15,12 +15,12 @@ from pathlib import Path
 
 from models.timeline_models import Timeline
 from operators.timeline_ops.core import clock_of
-from render.compiler import compile_render, frame_range
+from render.compiler import compile_pieces, compile_render, frame_range
 from render.layout import output_size
 from render.packets import StreamFacts, stream_facts
 from render.plan import Preset, RenderPlan, SourceMedia
 from render.runner import RenderCancelled, cancel_watch, run_plan
-from render.segments import MAX_CLIPS_PER_RUN, Segment, plan_segments
+from render.segments import MAX_CLIPS_PER_RUN, Segment, encode_runs, plan_segments
 from render.splice import Span, SpliceCancelled, splice
 
 # Shorter copies are not worth the extra encoder start they cost.
@@ -41,7 +41,10 @@ class RenderWork:
     warnings: list[str]
     single: RenderPlan | None = None
     segments: list[Segment] = field(default_factory=list)
-    plans: dict[int, RenderPlan] = field(default_factory=dict)
+    # One plan per encoder run; each encoded segment is frames [offset, offset + frames) of
+    # a run's output: segment index -> (run index, offset).
+    plans: list[RenderPlan] = field(default_factory=list)
+    placed: dict[int, tuple[int, int]] = field(default_factory=dict)
     audio: RenderPlan | None = None
 
     def stats(self) -> dict[str, float | int]:
@@ -111,19 +114,19 @@ def plan_work(
         work.warnings = list(work.single.warnings)
         return work
     work.segments = segments
-    for i, seg in enumerate(segments):
-        if seg.copied:
-            continue
-        plan = compile_render(
-            timeline, sources, preset, str(workdir / f"segment-{i}.mp4"),
-            start=Fraction(seg.start) / rate, end=Fraction(seg.end) / rate, streams="video",
-        )  # fmt: skip
-        work.plans[i] = plan
+    for r, run in enumerate(encode_runs(timeline, sources, segments, max_clips)):
+        pieces = [(segments[i].start, segments[i].end) for i in run]
+        out = str(workdir / f"pieces-{r}.mp4")
+        work.plans.append(compile_pieces(timeline, sources, preset, out, pieces))
+        offset = 0
+        for i in run:
+            work.placed[i] = (r, offset)
+            offset += segments[i].frames
     work.audio = compile_render(
         timeline, sources, preset, str(workdir / "sound.m4a"), start=start, end=end, streams="audio"
     )
     # Each piece warns about what it shows; say each thing once, in order.
-    plans = [*work.plans.values(), work.audio]
+    plans = [*work.plans, work.audio]
     work.warnings = list(dict.fromkeys(w for plan in plans for w in plan.warnings))
     return work
 
@@ -143,9 +146,9 @@ def run_work(
 ) -> None:
     """Run the work, leaving the finished MP4 at `output` (percent 0-100 to `progress`).
 
-    The sound renders alongside the picture. `parallel` encoded pieces run at once: more
-    uses more cores (x264 alone does not fill many), at up to `parallel` times the memory of
-    one piece of MAX_CLIPS_PER_RUN clips; on 2 cores a second piece gains about 5 %.
+    The sound renders alongside the picture. `parallel` encoder runs go at once: more uses
+    more cores (x264 alone does not fill many), at up to `parallel` times the memory of one
+    run of MAX_CLIPS_PER_RUN clips; on 2 cores a second run gained about 5 %.
     """
     report = progress or (lambda _percent: None)
     if work.single is not None:
@@ -171,12 +174,15 @@ def run_work(
 
     audio = work.audio
     assert audio is not None
-    spans = [
-        Span(seg.path, seg.source_first, seg.frames)
-        if seg.path is not None
-        else Span(_output(work.plans[i]), 0, seg.frames)
-        for i, seg in enumerate(work.segments)
-    ]
+    spans: list[Span] = []
+    weights = [0] * len(work.plans)  # each run's encoded frames
+    for i, seg in enumerate(work.segments):
+        if seg.path is not None:
+            spans.append(Span(seg.path, seg.source_first, seg.frames))
+            continue
+        r, offset = work.placed[i]
+        spans.append(Span(_output(work.plans[r]), offset, seg.frames))
+        weights[r] += seg.frames
     with (
         cancel_watch(is_cancelled) as cancel,
         ThreadPoolExecutor(1) as sound,
@@ -191,7 +197,7 @@ def run_work(
             )  # fmt: skip
 
         runs = [run(-1, audio, AUDIO_WEIGHT * frames)]
-        runs += [run(i, plan, work.segments[i].frames) for i, plan in work.plans.items()]
+        runs += [run(r, plan, weights[r]) for r, plan in enumerate(work.plans)]
         try:
             for done in as_completed(runs):
                 done.result()

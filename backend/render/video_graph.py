@@ -18,7 +18,8 @@ from render.titles import drawtext, solid_rgb
 Item = tuple[str, int, Join | None]  # (label, frames, transition from the previous item)
 
 
-def _concat(g: Graph, labels: list[str], cv: Canvas) -> str:
+def concat_video(g: Graph, labels: list[str], cv: Canvas) -> str:
+    """Pictures one after another, on the timeline's time base."""
     if len(labels) == 1:
         return labels[0]
     # concat answers in microseconds; back to 1/rate so frame shifts stay exact.
@@ -71,7 +72,7 @@ def sequence(g: Graph, items: list[Item], cv: Canvas, fmt: str) -> str:
         if body is not None:
             parts.append(body)
         tail_of_previous = end
-    return _concat(g, parts, cv)
+    return concat_video(g, parts, cv)
 
 
 def _run_items(g: Graph, run: Run, cv: Canvas, *, bottom: bool, warn: Warn) -> list[Item]:

@@ -79,6 +79,10 @@ def test_copied_and_encoded_pieces_show_every_frame_from_the_right_source_frame(
     # Copied: source frames 25-74 of the first clip and 0-49 of the second.
     assert work.stats() == {"segments": 4, "copied_s": 4.0, "encoded_s": 0.8}
     assert [s.copied for s in work.segments] == [False, True, False, True]
+    # Both encoded stretches came out of one encoder run, each opening on a keyframe.
+    assert len(work.plans) == 1 and work.placed == {0: (0, 0), 2: (0, 15)}
+    pieces = stream_facts(work.plans[0].args[-1])
+    assert pieces is not None and pieces.frames == 20 and {0, 15} <= set(pieces.keyframes)
     assert decode_errors(out) == ""
     got = lumas(out)
     assert len(got) == 120
@@ -120,8 +124,9 @@ def test_a_long_cut_is_encoded_in_chunks_that_join_seamlessly(
     seen: list[float] = []
     run_work(work, out, parallel=2, progress=seen.append)
     assert [(s.start, s.end) for s in work.segments] == [(0, 30), (30, 60), (60, 90), (90, 100)]
+    assert len(work.plans) == 4  # no run opens more than three clips
     # The ramp is constant-rate at the timeline's rate: frames are numbered, not resampled.
-    graphs = [plan.args[plan.args.index("-filter_complex") + 1] for plan in work.plans.values()]
+    graphs = [plan.args[plan.args.index("-filter_complex") + 1] for plan in work.plans]
     assert graphs and not any("fps=" in graph for graph in graphs)
     # Media whose packets were not read keeps the fps filter.
     unread = compile_render(tl, ramps, PRESETS["high"], str(tmp_path / "x.mp4"))
