@@ -4,10 +4,13 @@ command and by MoviePy 2, timed side by side, with the outputs checked against e
     .venv/bin/pip install -r bench/requirements.txt   # MoviePy 2, for the comparison
     .venv/bin/python bench/bench_render.py [--repeat 3] [--skip-moviepy] [--http]
         [--moviepy standard,draft] [--variants standard,draft,draft-orig] [--hand overlap,whole]
+        [--matched] [--offset 0.5]
 
 The edit is in bench/render_edit.py (10 clips from 3 sources, 2 dissolves, a title, 2 audio
-tracks); sources are made once into --cache. Variants: standard (1080p from the originals),
-draft (540p from 540p proxies made as ingest makes them), draft-orig (540p from the originals).
+tracks); sources are made once into --cache. --matched makes the 4:3 source 16:9 (footage
+shot at the timeline's format: nothing to pillarbox). Variants: standard (1080p from the
+originals), draft (540p from 540p proxies made as ingest makes them), draft-orig (540p from
+the originals).
 Each ffmpeg run is repeated --repeat times, ours and the hand-written command alternating, and
 the median reported; MoviePy runs once per preset. --http also makes the edit and renders it
 through the API of `python main.py` (embedded default), once per preset (bench/render_http.py).
@@ -252,7 +255,14 @@ def main() -> None:
         "--offset", type=float, default=0.0,
         help="move every shot's source start by this many seconds (0.5: cuts between keyframes)",
     )  # fmt: skip
+    parser.add_argument(
+        "--matched", action="store_true",
+        help="make the third source 16:9 too: all footage at the timeline's format",
+    )  # fmt: skip
     options = parser.parse_args()
+    if options.matched:
+        video, bitrate, freq = edit.SOURCES["c"]
+        edit.SOURCES["c"] = (video.replace("1440x1080", "1920x1080"), bitrate, freq)
     if options.offset:
         edit.SHOTS[:] = [replace(s, start=s.start + Fraction(options.offset)) for s in edit.SHOTS]
     moviepy_for = set() if options.skip_moviepy else set(options.moviepy.split(","))
@@ -264,7 +274,7 @@ def main() -> None:
     durations = {name: m.duration_s or 0.0 for name, m in media[False].items()}
     timeline = edit.build_timeline(durations)
     compile_render = load_compiler()
-    out_dir = options.cache / "out"
+    out_dir = options.cache / ("out-matched" if options.matched else "out")
     out_dir.mkdir(exist_ok=True)
     rows, compiles, checks = [], [], {}
     for variant in options.variants.split(","):

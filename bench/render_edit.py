@@ -101,7 +101,9 @@ def make_sources(cache: Path, log=print) -> dict[str, Path]:
         tone = f"0.3*sin(2*PI*{freq}*t)*(0.5+0.5*sin(2*PI*3*t))|0.3*sin(2*PI*{freq}*1.5*t)"
         args = ["-f", "lavfi", "-i", f"{video},trim=duration={SOURCE_S}"]
         args += ["-f", "lavfi", "-i", f"aevalsrc={tone}:s=48000:d={SOURCE_S}"]
+        # A keyframe every 30 frames exactly, as cameras record (no scene-cut keyframes).
         args += ["-c:v", "libx264", "-preset", "veryfast", "-b:v", bitrate, "-g", "30"]
+        args += ["-sc_threshold", "0"]
         args += ["-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart"]
         log(f"source {name}: {video.split('=')[0]} ...")
         paths[name] = _cached(cache, f"src-{name}", ".mp4", args)

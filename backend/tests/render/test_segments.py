@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from render.packets import StreamFacts
 from render.plan import SourceMedia
-from render.segments import Segment, plan_segments
+from render.segments import Segment, encode_runs, plan_segments
 from tests.render.media import RATE, SIZE, clip, gap, solid, timeline, title, transition
 
 A = SourceMedia(path="/a.mp4", kind="video", duration_s=4, width=320, height=180, fps=Fraction(25))
@@ -115,3 +115,14 @@ def test_long_cuts_are_encoded_a_bounded_number_of_clips_at_a_time() -> None:
     segments = plan_segments(tl, SOURCES, None, SIZE, 0, 300, min_copy=25, max_clips=24)
     assert [(s.start, s.end) for s in segments] == [(0, 120), (120, 240), (240, 300)]
     assert not any(s.copied for s in segments)
+
+
+def test_encoded_stretches_share_a_run_up_to_the_clip_limit() -> None:
+    titles = ("Video", [gap(30), title("Hi", 15), gap(35), title("Bye", 10)])
+    tl = timeline(("Video", [clip("a", 100)]), titles)
+    segments = plan(tl)
+    assert [s.copied for s in segments] == [True, False, True, False]
+    # Each encoded stretch shows the clip and one title; the clip, opened once per
+    # stretch, counts twice.
+    assert encode_runs(tl, SOURCES, segments, max_clips=4) == [[1, 3]]
+    assert encode_runs(tl, SOURCES, segments, max_clips=3) == [[1], [3]]
