@@ -43,6 +43,7 @@ os.environ.setdefault("IMAGEIO_FFMPEG_EXE", "/usr/bin/ffmpeg")  # MoviePy uses t
 
 import render_edit as edit  # noqa: E402
 
+from render.packets import stream_facts as packet_facts  # noqa: E402
 from render.plan import SourceMedia  # noqa: E402
 from render.presets import PRESETS  # noqa: E402
 from utils.probe import probe  # noqa: E402
@@ -110,15 +111,17 @@ def run_moviepy(paths: dict[str, Path], preset, output: Path) -> dict:
 
 
 def source_media(paths: dict[str, Path]) -> dict[str, SourceMedia]:
-    """SourceMedia by asset id, from probing the files (as the render job does)."""
+    """SourceMedia by asset id, from probing the files, with the video packets' facts that
+    ingest keeps on the asset (as the render job gets them: not read at render time)."""
     out = {}
     for name, path in paths.items():
         info = probe(path)
+        facts = packet_facts(path) if info.kind == "video" else None
         fps = Fraction(info.fps_num, info.fps_den) if info.fps_num else None
         out[name] = SourceMedia(
             path=str(path), kind=info.kind, duration_s=info.duration_s, width=info.width,
             height=info.height, fps=fps, has_video=info.kind == "video",
-            has_audio=info.audio_codec is not None, sample_rate=info.sample_rate,
+            has_audio=info.audio_codec is not None, sample_rate=info.sample_rate, facts=facts,
         )  # fmt: skip
     return out
 

@@ -91,19 +91,22 @@ def _splice(
     if not spans:
         raise SpliceError("nothing to splice")
     _check_cancel(cancel)
-    heads = [_head(span, rate) for span in spans]
-    _check_compatible(spans, heads)
-    # dts = n - delay stays <= pts (= n's display position) in every span; see _video_packets.
-    delay = max(head.delay for head in heads)
     total = sum(span.frames for span in spans)
     with ExitStack() as stack:
+        # Each file is opened once however many spans it gives: opening probes by decoding
+        # the first frames, tens of milliseconds at 1080p.
+        files = _Files(stack)
+        heads = [_head(span, rate, files) for span in spans]
+        _check_compatible(spans, heads)
+        # dts = n - delay stays <= pts (= n's display position) in every span; see
+        # _video_packets.
+        delay = max(head.delay for head in heads)
         out = stack.enter_context(
             av.open(str(output), "w", format="mp4", options={"movflags": "+faststart"})
         )
-        with av.open(str(spans[0].path)) as template:
-            video = out.add_stream_from_template(template.streams.video[0])
+        video = out.add_stream_from_template(files.open(spans[0]).streams.video[0])
         video.time_base = 1 / rate
-        sources = [_video_packets(spans, heads, rate, delay, video)]
+        sources = [_video_packets(spans, heads, rate, delay, video, files)]
         if audio is not None:
             audio_in = stack.enter_context(av.open(str(audio)))
             if not audio_in.streams.audio:
@@ -124,8 +127,30 @@ def _splice(
         progress(1.0)
 
 
+class _Files:
+    """Input files opened once each, closed with the stack."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._open: dict[str, Any] = {}
+
+    def open(self, span: Span) -> Any:
+        key = str(span.path)
+        if key not in self._open:
+            try:
+                self._open[key] = self._stack.enter_context(av.open(key))
+            except (av.FFmpegError, OSError) as error:
+                raise SpliceError(f"{_name(span)}: cannot open: {error}") from error
+        return self._open[key]
+
+
 def _video_packets(
-    spans: Sequence[Span], heads: list[_Head], rate: Fraction, delay: int, stream: Any
+    spans: Sequence[Span],
+    heads: list[_Head],
+    rate: Fraction,
+    delay: int,
+    stream: Any,
+    files: _Files,
 ) -> Iterator[tuple[Fraction, bool, int, Any]]:
     """The spans' packets retimed: k-th shown frame has pts k, n-th decoded has dts n - delay."""
     base = 0
@@ -136,27 +161,27 @@ def _video_packets(
     mixed = any(_parameter_sets(head.avcc) != first for head in heads)
     for span, head in zip(spans, heads, strict=True):
         inband = _parameter_sets(head.avcc) if mixed else b""
-        with av.open(str(span.path)) as container:
-            shown: set[int] = set()
-            for order, (index, packet) in enumerate(_span_packets(container, span)):
-                position = index - span.first
-                if position < 0:
-                    raise SpliceError(f"{_name(span)}: frame {index} shows before the start")
-                if position >= span.frames:
-                    raise SpliceError(f"{_name(span)}: {_END}, found frame {index}")
-                if position in shown:
-                    raise SpliceError(f"{_name(span)}: frame {index} is repeated")
-                if order - position > delay:
-                    raise SpliceError(f"{_name(span)}: reorders more than its stream declares")
-                shown.add(position)
-                if inband and packet.is_keyframe:
-                    packet = _prefixed(packet, inband)
-                packet.stream = stream
-                packet.time_base = 1 / rate
-                packet.pts, packet.dts, packet.duration = base + position, base + order - delay, 1
-                yield (base + order - delay) / rate, True, base + order, packet
-            if len(shown) != span.frames:
-                raise SpliceError(f"{_name(span)}: {_END}, found {len(shown)} frames")
+        container = files.open(span)
+        shown: set[int] = set()
+        for order, (index, packet) in enumerate(_span_packets(container, span)):
+            position = index - span.first
+            if position < 0:
+                raise SpliceError(f"{_name(span)}: frame {index} shows before the start")
+            if position >= span.frames:
+                raise SpliceError(f"{_name(span)}: {_END}, found frame {index}")
+            if position in shown:
+                raise SpliceError(f"{_name(span)}: frame {index} is repeated")
+            if order - position > delay:
+                raise SpliceError(f"{_name(span)}: reorders more than its stream declares")
+            shown.add(position)
+            if inband and packet.is_keyframe:
+                packet = _prefixed(packet, inband)
+            packet.stream = stream
+            packet.time_base = 1 / rate
+            packet.pts, packet.dts, packet.duration = base + position, base + order - delay, 1
+            yield (base + order - delay) / rate, True, base + order, packet
+        if len(shown) != span.frames:
+            raise SpliceError(f"{_name(span)}: {_END}, found {len(shown)} frames")
         base += span.frames
 
 
@@ -199,31 +224,27 @@ def _indexed(container: Any, stream: Any, span: Span, grid: FrameGrid) -> Iterat
         yield index, packet
 
 
-def _head(span: Span, rate: Fraction) -> _Head:
-    """Open a span's file: its video's parameters, and check its start and reorder depth."""
-    try:
-        container = av.open(str(span.path))
-    except (av.FFmpegError, OSError) as error:
-        raise SpliceError(f"{_name(span)}: cannot open: {error}") from error
-    with container:
-        if not container.streams.video:
-            raise SpliceError(f"{_name(span)}: no video stream")
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        avcc = parse_avcc(ctx.extradata) if ctx.name == "h264" else None
-        if avcc is None:
-            raise SpliceError(f"{_name(span)}: not H.264 with avcC extradata")
-        if stream_rate(stream) != rate:
-            raise SpliceError(f"{_name(span)}: frame rate {stream_rate(stream)} is not {rate}")
-        if span.first < 0 or span.frames <= 0:
-            raise SpliceError(f"{_name(span)}: empty span")
-        _, first = next(_span_packets(container, span))
-        if NAL_IDR not in nal_types(bytes(first), avcc.nal_length_size):
-            raise SpliceError(f"{_name(span)}: frame {span.first} is not a clean (IDR) keyframe")
-        # The source's own dts lag behind its pts by at least its reorder depth.
-        offset = (first.pts - first.dts) * stream.time_base * rate if first.dts is not None else 0
-        delay = max(ctx.reorder_depth, math.ceil(offset), 0)
-        return _Head(ctx.name, ctx.width, ctx.height, avcc, delay)
+def _head(span: Span, rate: Fraction, files: _Files) -> _Head:
+    """A span's video parameters, with its start and reorder depth checked."""
+    container = files.open(span)
+    if not container.streams.video:
+        raise SpliceError(f"{_name(span)}: no video stream")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    avcc = parse_avcc(ctx.extradata) if ctx.name == "h264" else None
+    if avcc is None:
+        raise SpliceError(f"{_name(span)}: not H.264 with avcC extradata")
+    if stream_rate(stream) != rate:
+        raise SpliceError(f"{_name(span)}: frame rate {stream_rate(stream)} is not {rate}")
+    if span.first < 0 or span.frames <= 0:
+        raise SpliceError(f"{_name(span)}: empty span")
+    _, first = next(_span_packets(container, span))
+    if NAL_IDR not in nal_types(bytes(first), avcc.nal_length_size):
+        raise SpliceError(f"{_name(span)}: frame {span.first} is not a clean (IDR) keyframe")
+    # The source's own dts lag behind its pts by at least its reorder depth.
+    offset = (first.pts - first.dts) * stream.time_base * rate if first.dts is not None else 0
+    delay = max(ctx.reorder_depth, math.ceil(offset), 0)
+    return _Head(ctx.name, ctx.width, ctx.height, avcc, delay)
 
 
 def _check_compatible(spans: Sequence[Span], heads: list[_Head]) -> None:
