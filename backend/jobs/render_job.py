@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
@@ -26,6 +24,16 @@ from database.locks import lock_key, try_advisory_lock
 from database.models import Asset, Project
 from database.render_models import Render
 from database.session import session_scope
+from jobs.render_rows import (
+    Progress,
+    RenderGone,
+    cancel_requested,
+    complete,
+    final_state,
+    finish,
+    put_back,
+    update_row,
+)
 from models.timeline_models import Timeline as TimelineDoc
 from models.timeline_models import rate_fraction
 from operators import timeline_operator, timeline_store
@@ -40,12 +48,6 @@ from utils.ffmpeg import MediaError, probe
 from utils.storage import project_prefix
 
 logger = logging.getLogger(__name__)
-
-PROGRESS_WRITE_INTERVAL_S = 0.5
-
-
-class RenderGone(Exception):
-    """The render row (or its project) was deleted while the job ran."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,6 @@ def render_lock_key(render_id: object) -> int:
 def render_key(project_id: object, render_id: object) -> str:
     """Where a finished render is stored: under its project, named by its id."""
     return f"{project_prefix(project_id)}renders/{render_id}.mp4"
-
-
-def content_url(project_id: object, render_id: object) -> str:
-    return f"/projects/{project_id}/renders/{render_id}/content"
 
 
 def enqueue_render(db: Session, render: Render) -> None:
@@ -148,7 +146,7 @@ def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:
     workdir = settings.work_dir / f"render-{claim.render_id}-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
     output = workdir / f"{claim.render_id}.mp4"
-    progress = _Progress(runtime, claim.render_id, notifier)
+    progress = Progress(runtime, claim.render_id, notifier)
     notifier.progress(0.0, force=True)
     final: dict[str, Any] | None = None
     # Local paths in ffmpeg's messages become names the user knows.
@@ -163,30 +161,36 @@ def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:
             start, end = _range(doc, claim)
             work = plan_work(doc, sources, preset, output, start=start, end=end, smart=claim.smart)
             size = {"width": work.width, "height": work.height}
-            _update(runtime, claim.render_id, **size, warnings=work.warnings, stats=work.stats())
+            update_row(runtime, claim.render_id, **size, warnings=work.warnings, stats=work.stats())
             run_work(
                 work,
                 output,
                 progress=progress.update,
-                is_cancelled=lambda: _cancel_requested(runtime, claim.render_id),
+                # A server shutdown stops the encode too; the render resumes at the next start.
+                is_cancelled=lambda: (
+                    runtime.queue.stopping() or cancel_requested(runtime, claim.render_id)
+                ),
                 timeout=settings.render_timeout_s,
                 parallel=settings.render_parallel_pieces,
             )
         duration = _measured_duration(output, work.duration_s)
-        if _cancel_requested(runtime, claim.render_id):
+        if cancel_requested(runtime, claim.render_id):
             raise RenderCancelled("cancelled after encoding")
         key = render_key(claim.project_id, claim.render_id)
         stored = runtime.storage.put_file(key, output, "video/mp4", move=True)
-        final = _complete(runtime, claim, key, stored.size, duration)
+        final = complete(runtime, claim.render_id, key, stored.size, duration)
         return final["status"] if final else "deleted"
     except RenderCancelled:
-        final = _end(runtime, claim.render_id, "cancelled")
+        if runtime.queue.stopping() and not cancel_requested(runtime, claim.render_id):
+            put_back(runtime, claim.render_id)
+            return "interrupted"
+        final = finish(runtime, claim.render_id, "cancelled")
         return "cancelled"
     except RenderGone:
         logger.info("render %s was deleted while it ran", claim.render_id)
         return "deleted"
     except Exception as exc:
-        final = _end(runtime, claim.render_id, "failed", error=_describe(exc, names))
+        final = finish(runtime, claim.render_id, "failed", error=_describe(exc, names))
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -215,103 +219,6 @@ def _measured_duration(output: Path, planned: float) -> float:
         return probe(output).duration_s or planned
     except MediaError:
         return planned
-
-
-class _Progress:
-    """Writes monotonic progress to the row (at most every 0.5 s) and to the callback."""
-
-    def __init__(self, runtime: Runtime, render_id: uuid.UUID, notifier: Notifier) -> None:
-        self.runtime = runtime
-        self.render_id = render_id
-        self.notifier = notifier
-        self.best = 0.0
-        self._last_write = 0.0
-
-    def update(self, percent: float) -> None:
-        # The encode's last percent is left for the completed state, written with the file.
-        percent = min(percent, 99.9)
-        if percent <= self.best:
-            return
-        self.best = percent
-        self.notifier.progress(percent)
-        now = time.monotonic()
-        if now - self._last_write < PROGRESS_WRITE_INTERVAL_S:
-            return
-        self._last_write = now
-        try:
-            _update(self.runtime, self.render_id, progress=percent)
-        except RenderGone:
-            raise  # stops ffmpeg: nobody wants this render any more
-        except Exception:
-            # Progress is cosmetic; a database blip must not fail an hour-long encode.
-            logger.warning("could not record render progress", exc_info=True)
-
-
-def _update(runtime: Runtime, render_id: uuid.UUID, **changes: Any) -> None:
-    with session_scope(runtime.sessions) as db:
-        row = db.get(Render, render_id, with_for_update=True)
-        if row is None:
-            raise RenderGone(str(render_id))
-        if "progress" in changes:
-            changes["progress"] = max(row.progress, changes["progress"])
-        for name, value in changes.items():
-            setattr(row, name, value)
-        row.updated_at = utcnow()
-
-
-def _cancel_requested(runtime: Runtime, render_id: uuid.UUID) -> bool:
-    """True when a cancel was asked for, or the row is gone (nothing to render for)."""
-    with session_scope(runtime.sessions) as db:
-        flag = db.scalar(select(Render.cancel_requested).where(Render.id == render_id))
-    return flag is None or bool(flag)
-
-
-def _complete(
-    runtime: Runtime, claim: Claim, key: str, size: int, duration: float
-) -> dict[str, Any] | None:
-    """Mark the render completed, unless it was cancelled or deleted during the upload (then
-    the stored file is removed again)."""
-    with session_scope(runtime.sessions) as db:
-        row = db.get(Render, claim.render_id, with_for_update=True)
-        if row is None or row.cancel_requested:
-            runtime.storage.delete(key)
-            if row is None:
-                return None
-            row.status = "cancelled"
-        else:
-            row.status, row.progress = "completed", 100.0
-            row.output_key, row.size_bytes, row.duration_s = key, size, duration
-            row.error = None
-        row.completed_at = row.updated_at = utcnow()
-        return final_state(row)
-
-
-def _end(
-    runtime: Runtime, render_id: uuid.UUID, status: str, error: str | None = None
-) -> dict[str, Any] | None:
-    with session_scope(runtime.sessions) as db:
-        row = db.get(Render, render_id, with_for_update=True)
-        if row is None:
-            return None
-        row.status, row.error = status, error
-        row.output_key = None
-        row.completed_at = row.updated_at = utcnow()
-        return final_state(row)
-
-
-def final_state(row: Render) -> dict[str, Any]:
-    """What the completion callback says about the render."""
-    completed = row.status == "completed"
-    return {
-        "status": row.status,
-        "progress": row.progress,
-        "timeline_version": row.timeline_version,
-        "preset": row.preset,
-        "size_bytes": row.size_bytes,
-        "duration_s": row.duration_s,
-        "error": row.error,
-        "content_url": content_url(row.project_id, row.id) if completed else None,
-    }
 
 
 def _describe(exc: BaseException, names: dict[str, str]) -> str:

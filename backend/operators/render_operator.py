@@ -15,7 +15,8 @@ from database.models import Project
 from database.render_models import Render
 from errors import AppError, Conflict, InvalidOperation, NotFound
 from jobs.maintenance import delete_render_file
-from jobs.render_job import content_url, enqueue_render
+from jobs.render_job import enqueue_render
+from jobs.render_rows import content_url
 from models import render_api as ra
 from models.timeline_models import Timeline as TimelineDoc
 from models.timeline_models import number_fraction, rate_fraction, round_half_up

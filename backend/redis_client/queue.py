@@ -46,6 +46,11 @@ class JobQueue(Protocol):
 
     def ping(self) -> bool: ...
 
+    def stopping(self) -> bool:
+        """True once this process's runner is shutting down: a long job should stop and leave
+        its row to be resumed rather than hold the shutdown up."""
+        ...
+
     def shutdown(self, wait: bool = True) -> None: ...
 
 
@@ -118,6 +123,9 @@ class InProcessQueue:
     def ping(self) -> bool:
         return not self._closing.is_set()
 
+    def stopping(self) -> bool:
+        return self._closing.is_set()
+
     def shutdown(self, wait: bool = True) -> None:
         self._closing.set()
         for pool in self._pools.values():
@@ -153,6 +161,11 @@ class RQQueue:
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
+
+    def stopping(self) -> bool:
+        # RQ workers stop on their own terms (a warm shutdown finishes the job; a killed one is
+        # found by the reaper); this process only enqueues.
+        return False
 
     def shutdown(self, wait: bool = True) -> None:
         self.redis.close()
