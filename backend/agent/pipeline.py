@@ -41,6 +41,12 @@ class Claim:
     done: set[str] = field(default_factory=set)
 
 
+class Interrupted(BaseException):
+    """The runner is shutting down: stop now, the asset resumes at the next start. A
+    BaseException, so no stage's `except Exception` can swallow it; raised from the progress
+    callback, it also kills a running ffmpeg (utils.ffmpeg)."""
+
+
 def index_lock_key(asset_id: object) -> int:
     return lock_key("index", asset_id)
 
@@ -118,7 +124,12 @@ class _Tracker:
         state = {"status": "processing", "started_at": utcnow().isoformat()}
         self.write(indexing_stage=name, stage_update=(name, state))
 
+    def check_stopping(self) -> None:
+        if self.runtime.queue.stopping():
+            raise Interrupted(str(self.claim.asset_id))
+
     def progress(self, fraction: float) -> None:
+        self.check_stopping()
         now = time.monotonic()
         if self.current is None or now - self._last_write < PROGRESS_WRITE_INTERVAL_S:
             return
@@ -168,6 +179,7 @@ def _run(runtime: Runtime, claim: Claim) -> str:
                 if stage in claim.done and stage != "probe":  # probe is cheap and feeds the rest
                     tracker.finished += WEIGHTS[stage]
                     continue
+                tracker.check_stopping()
                 tracker.start(stage)
                 try:
                     result, renditions = STAGES[stage](ctx)
@@ -188,6 +200,9 @@ def _run(runtime: Runtime, claim: Claim) -> str:
     except AssetGone:
         logger.info("asset %s was deleted during indexing", claim.asset_id)
         return "deleted"
+    except Interrupted:
+        _put_back(tracker, stage)
+        return "interrupted"
     except MediaError as exc:
         # Broken media stays broken: record why and do not retry.
         _give_up(tracker, stage, f"{stage}: {exc}", final=True)
@@ -211,6 +226,24 @@ def _give_up(tracker: _Tracker, stage: str, error: str, *, final: bool) -> None:
             tracker.write(indexing_status="pending", indexing_error=note)
     except AssetGone:
         pass
+
+
+def _put_back(tracker: _Tracker, stage: str) -> None:
+    """Stopped by a shutdown: pending again, the attempt not counted; finished stages stay
+    finished and the interrupted one runs again at the next start."""
+    note = "interrupted by a server shutdown; it continues when the server starts again"
+    with session_scope(tracker.runtime.sessions) as db:
+        asset = db.get(Asset, tracker.claim.asset_id, with_for_update=True)
+        if asset is None or asset.indexing_status != "processing":
+            return
+        stages = dict(asset.stages or {})
+        if stages.get(stage, {}).get("status") == "processing":
+            stages[stage] = {"status": "pending"}
+        asset.stages = stages
+        asset.indexing_status, asset.indexing_stage, asset.indexing_error = "pending", None, note
+        asset.indexing_attempts = max(0, asset.indexing_attempts - 1)
+        asset.updated_at = utcnow()
+    logger.info("indexing of %s stopped for the shutdown at %s", tracker.claim.asset_id, stage)
 
 
 def _describe(exc: BaseException) -> str:

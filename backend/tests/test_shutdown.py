@@ -1,5 +1,5 @@
-"""Stopping the server (SIGTERM, Ctrl-C) while it renders: it stops promptly, the render is not
-lost, not failed and not counted as an attempt, and the next start runs it again."""
+"""Stopping the server (SIGTERM, Ctrl-C) while it renders or indexes: it stops promptly, the job
+is not lost, not failed and not counted as an attempt, and the next start runs it again."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from tests import media
 from tests.support import ServerProcess, wait_for
 from tests.test_server_process import EMBEDDED_ENV
 
@@ -16,6 +17,51 @@ RATE = 24
 
 def rt(frames: int) -> dict:
     return {"value": frames, "rate": RATE}
+
+
+def stop_cleanly(server: ServerProcess) -> str:
+    """SIGTERM, as Ctrl-C or a service manager stops it; the server's log."""
+    # A shutdown that waited for the job would take far longer: stop() would time out.
+    # (uvicorn re-raises the signal once it has shut down cleanly.)
+    assert server.stop(signal.SIGTERM, timeout=30) in (0, -signal.SIGTERM)
+    log = server.log_path.read_text()
+    assert "Application shutdown complete" in log
+    return log
+
+
+def test_stopping_the_server_mid_index_resumes_at_the_next_start(
+    tmp_path: Path, server_dir: Path
+) -> None:
+    clip = media.make_video(tmp_path / "long.mp4", seconds=20, size="1280x720")
+    env = {**EMBEDDED_ENV, "DATA_DIR": str(server_dir), "REAPER_INTERVAL_S": "1"}
+    server = ServerProcess(env, tmp_path / "server.log")
+    server.start()
+    try:
+        http = httpx.Client(base_url=server.url, timeout=30)
+        http.headers["Authorization"] = f"Bearer {http.post('/auth/session').json()['token']}"
+        pid = http.post("/projects", json={"name": "shutdown"}).json()["project"]["id"]
+        with open(clip, "rb") as handle:
+            created = http.post(f"/projects/{pid}/assets", files={"file": ("long.mp4", handle)})
+        url = f"/projects/{pid}/assets/{created.json()['asset']['id']}"
+
+        def asset() -> dict:
+            return http.get(url).json()["asset"]
+
+        assert wait_for(lambda: asset()["indexing_stage"] == "proxy", 60, 0.05)
+        before = asset()["stages"]
+        assert "indexing of" in stop_cleanly(server)
+
+        server.start()
+        assert wait_for(lambda: asset()["indexing_status"] in ("completed", "failed"), 120, 0.2)
+        done = asset()
+        assert done["indexing_status"] == "completed", done["indexing_error"]
+        assert done["indexing_attempts"] == 1 and done["indexing_error"] is None
+        # What was finished before the shutdown was kept, not done again.
+        assert done["stages"]["thumbnail"] == before["thumbnail"]
+        assert done["stages"]["proxy"]["status"] == "completed"
+    finally:
+        if server.proc and server.proc.poll() is None:
+            server.stop(signal.SIGTERM)
 
 
 def test_stopping_the_server_mid_render_puts_it_back_for_the_next_start(
@@ -51,12 +97,7 @@ def test_stopping_the_server_mid_render_puts_it_back_for_the_next_start(
             return state["status"] == "processing" and state["progress"] > 0
 
         assert wait_for(encoding, 60, 0.05)
-        # A shutdown that waited for the render would take minutes: stop() would time out.
-        # (uvicorn re-raises the signal once it has shut down cleanly.)
-        assert server.stop(signal.SIGTERM, timeout=30) in (0, -signal.SIGTERM)
-        assert "Application shutdown complete" in (tmp_path / "server.log").read_text()
-        log = (tmp_path / "server.log").read_text()
-        assert "stopped for the shutdown" in log
+        assert "stopped for the shutdown" in stop_cleanly(server)
 
         server.start()
         state = http.get(url).json()["render"]
