@@ -118,3 +118,11 @@ class ServerProcess:
         assert self.proc is not None
         self.proc.send_signal(sig)
         return self.proc.wait(timeout)
+
+    def signed_in(self, project: str) -> tuple[httpx.Client, str]:
+        """A client with a new user's session, and the id of a new project of theirs."""
+        http = httpx.Client(base_url=self.url, timeout=30)
+        http.headers["Authorization"] = f"Bearer {http.post('/auth/session').json()['token']}"
+        created = http.post("/projects", json={"name": project})
+        assert created.status_code == 201, created.text
+        return http, created.json()["project"]["id"]

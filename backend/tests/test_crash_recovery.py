@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,10 +28,7 @@ def test_server_killed_mid_index_retries_on_restart(tmp_path: Path, server_dir: 
     server = ServerProcess(env, tmp_path / "server.log")
     server.start()
     try:
-        http = httpx.Client(base_url=server.url, timeout=30)
-        token = http.post("/auth/session").json()["token"]
-        http.headers["Authorization"] = f"Bearer {token}"
-        pid = http.post("/projects", json={"name": "crash"}).json()["project"]["id"]
+        http, pid = server.signed_in("crash")
         with open(long_clip(tmp_path), "rb") as handle:
             created = http.post(f"/projects/{pid}/assets", files={"file": ("long.mp4", handle)})
         asset_url = f"/projects/{pid}/assets/{created.json()['asset']['id']}"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import httpx
-
 from tests import media
 from tests.support import ServerProcess, wait_for
 from tests.test_server_process import EMBEDDED_ENV
@@ -37,9 +35,7 @@ def test_stopping_the_server_mid_index_resumes_at_the_next_start(
     server = ServerProcess(env, tmp_path / "server.log")
     server.start()
     try:
-        http = httpx.Client(base_url=server.url, timeout=30)
-        http.headers["Authorization"] = f"Bearer {http.post('/auth/session').json()['token']}"
-        pid = http.post("/projects", json={"name": "shutdown"}).json()["project"]["id"]
+        http, pid = server.signed_in("shutdown")
         with open(clip, "rb") as handle:
             created = http.post(f"/projects/{pid}/assets", files={"file": ("long.mp4", handle)})
         url = f"/projects/{pid}/assets/{created.json()['asset']['id']}"
@@ -71,10 +67,7 @@ def test_stopping_the_server_mid_render_puts_it_back_for_the_next_start(
     server = ServerProcess(env, tmp_path / "server.log")
     server.start()
     try:
-        http = httpx.Client(base_url=server.url, timeout=30)
-        token = http.post("/auth/session").json()["token"]
-        http.headers["Authorization"] = f"Bearer {token}"
-        pid = http.post("/projects", json={"name": "shutdown"}).json()["project"]["id"]
+        http, pid = server.signed_in("shutdown")
         base = f"/projects/{pid}"
         size = {"rate": RATE, "width": 1920, "height": 1080}
         assert http.post(f"{base}/timeline", json={"name": "Cut", **size}).status_code == 201
