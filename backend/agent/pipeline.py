@@ -22,6 +22,7 @@ from database.base import utcnow
 from database.locks import lock_key, try_advisory_lock
 from database.models import Asset
 from database.session import session_scope
+from redis_client.queue import RetryPolicy, resumes_elsewhere
 from runtime import Runtime, get_runtime
 from utils.ffmpeg import MediaError
 from utils.storage import asset_prefix
@@ -47,6 +48,11 @@ class Interrupted(BaseException):
     callback, it also kills a running ffmpeg (utils.ffmpeg)."""
 
 
+def index_retry(runtime: Runtime) -> RetryPolicy:
+    """How the queue runs an indexing job: up to INDEX_MAX_ATTEMPTS tries, two hours each."""
+    return RetryPolicy(max=runtime.settings.index_max_attempts - 1, timeout_s=7200)
+
+
 def index_lock_key(asset_id: object) -> int:
     return lock_key("index", asset_id)
 
@@ -61,7 +67,11 @@ def index_asset(asset_id: str) -> str:
         claim = _claim(runtime, uuid.UUID(asset_id))
         if claim is None:
             return "skipped"
-        return _run(runtime, claim)
+        outcome = _run(runtime, claim)
+    # Only once the lock is free, or the worker taking it over would skip it as a duplicate.
+    if outcome == "interrupted" and resumes_elsewhere(runtime.queue):
+        runtime.queue.enqueue("index", index_asset, asset_id, retry=index_retry(runtime))
+    return outcome
 
 
 def _claim(runtime: Runtime, asset_id: uuid.UUID) -> Claim | None:
@@ -231,7 +241,7 @@ def _give_up(tracker: _Tracker, stage: str, error: str, *, final: bool) -> None:
 def _put_back(tracker: _Tracker, stage: str) -> None:
     """Stopped by a shutdown: pending again, the attempt not counted; finished stages stay
     finished and the interrupted one runs again at the next start."""
-    note = "interrupted by a server shutdown; it continues when the server starts again"
+    note = "stopped by a shutdown of its server or worker; it continues where it stopped"
     with session_scope(tracker.runtime.sessions) as db:
         asset = db.get(Asset, tracker.claim.asset_id, with_for_update=True)
         if asset is None or asset.indexing_status != "processing":

@@ -37,7 +37,7 @@ from jobs.render_rows import (
 from models.timeline_models import Timeline as TimelineDoc
 from models.timeline_models import rate_fraction
 from operators import timeline_operator, timeline_store
-from redis_client.queue import RetryPolicy
+from redis_client.queue import RetryPolicy, resumes_elsewhere
 from render.callbacks import Notifier, callback_secret
 from render.presets import get_preset
 from render.runner import RenderCancelled
@@ -97,7 +97,19 @@ def render_timeline(render_id: str) -> str:
             # Cancelled or given up before it started: the receiver still hears how it ended.
             notifier.close(ended)
             return ended["status"]
-        return _run(runtime, claim, notifier)
+        outcome = _run(runtime, claim, notifier)
+    # Only once the lock is free, or the worker taking it over would skip it as a duplicate.
+    if outcome == "interrupted" and resumes_elsewhere(runtime.queue):
+        _enqueue_again(runtime, claim.render_id)
+    return outcome
+
+
+def _enqueue_again(runtime: Runtime, render_id: uuid.UUID) -> None:
+    """A render its worker's shutdown put back goes to the queue again, for another worker."""
+    with session_scope(runtime.sessions) as db:
+        row = db.get(Render, render_id, with_for_update=True)
+        if row is not None and row.status == "pending":
+            enqueue_render(db, row)
 
 
 def _claim(runtime: Runtime, render_id: uuid.UUID) -> tuple[Claim | None, dict | None]:

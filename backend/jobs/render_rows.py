@@ -121,9 +121,9 @@ def put_back(runtime: Runtime, render_id: uuid.UUID) -> None:
             return
         row.status, row.progress, row.started_at = "pending", 0.0, None
         row.attempts = max(0, row.attempts - 1)
-        row.error = "interrupted by a server shutdown; it starts again with the server"
+        row.error = "stopped by a shutdown of its server or worker; it runs again from the start"
         row.updated_at = utcnow()
-    logger.info("render %s stopped for the shutdown; it resumes at the next start", render_id)
+    logger.info("render %s stopped for the shutdown; it runs again later", render_id)
 
 
 def final_state(row: Render) -> dict[str, Any]:

@@ -7,14 +7,13 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from agent.pipeline import index_asset
+from agent.pipeline import index_asset, index_retry
 from database.base import utcnow
 from database.models import Asset, Project
 from errors import Conflict, NotFound, UnsupportedMedia
 from jobs.maintenance import delete_asset_files
 from models import asset_models as am
 from operators.paging import newest_first
-from redis_client.queue import RetryPolicy
 from runtime import enqueue_after_commit, get_runtime
 from utils.ffmpeg import MediaError, probe
 from utils.storage import asset_prefix
@@ -78,10 +77,8 @@ def create_asset(db: Session, project: Project, staged: StagedUpload) -> Asset:
 
 def enqueue_index(db: Session, asset: Asset) -> None:
     """Index the asset once this transaction commits."""
-    retries = get_runtime().settings.index_max_attempts - 1
-    enqueue_after_commit(
-        db, "index", index_asset, str(asset.id), retry=RetryPolicy(max=retries, timeout_s=7200)
-    )
+    retry = index_retry(get_runtime())
+    enqueue_after_commit(db, "index", index_asset, str(asset.id), retry=retry)
 
 
 def list_assets(

@@ -31,6 +31,15 @@ class RetryPolicy:
 
 DEFAULT_RETRY = RetryPolicy()
 
+# Set in an RQ work-horse whose worker was asked to stop (redis_client.worker): long jobs wind
+# up and put their row back instead of holding the worker's shutdown up.
+_JOBS_STOP = threading.Event()
+
+
+def request_job_stop() -> None:
+    """Ask the jobs running in this process to wind up (an RQ work-horse's stop signal)."""
+    _JOBS_STOP.set()
+
 
 class JobQueue(Protocol):
     backend: str
@@ -52,6 +61,13 @@ class JobQueue(Protocol):
         ...
 
     def shutdown(self, wait: bool = True) -> None: ...
+
+
+def resumes_elsewhere(queue: JobQueue) -> bool:
+    """Whether a job that a stopping runner put back should be enqueued again at once: RQ's
+    queue outlives the worker and another worker takes it; the in-process queue dies with the
+    server, whose next start's reaper requeues pending rows."""
+    return queue.backend == "rq"
 
 
 def _check_queue(queue: str) -> None:
@@ -163,9 +179,8 @@ class RQQueue:
         return bool(self.redis.ping())
 
     def stopping(self) -> bool:
-        # RQ workers stop on their own terms (a warm shutdown finishes the job; a killed one is
-        # found by the reaper); this process only enqueues.
-        return False
+        # True only in a work-horse whose worker got SIGTERM or Ctrl-C (a warm shutdown).
+        return _JOBS_STOP.is_set()
 
     def shutdown(self, wait: bool = True) -> None:
         self.redis.close()

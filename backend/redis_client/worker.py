@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
+from typing import Any
 
 from rq import Worker
 
 from config import load_settings
-from redis_client.queue import QUEUES, RQQueue
+from redis_client.queue import QUEUES, RQQueue, request_job_stop
 from runtime import start_runtime, stop_runtime
+
+# RQ leaves SIGUSR1 alone in the work-horse (it ignores SIGINT and dies on SIGTERM).
+STOP_JOB_SIGNAL = signal.SIGUSR1
+
+
+class StoppableWorker(Worker):
+    """RQ's worker, whose warm shutdown (SIGTERM, Ctrl-C) also asks a busy work-horse to wind
+    up: a long render or indexing job puts its row back, is enqueued again for another worker,
+    and the worker exits in seconds rather than when the job would have ended."""
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        super().request_stop(signum, frame)
+        if self.horse_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.horse_pid, STOP_JOB_SIGNAL)
+
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()
+        signal.signal(STOP_JOB_SIGNAL, lambda _signum, _frame: request_job_stop())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assert isinstance(runtime.queue, RQQueue)
         queues = [runtime.queue.queues[name] for name in args.queues]
-        worker = Worker(queues, connection=runtime.queue.redis)
+        worker = StoppableWorker(queues, connection=runtime.queue.redis)
         # The scheduler runs the delayed retries (RQ's Retry intervals).
         worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     finally:

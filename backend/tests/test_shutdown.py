@@ -6,7 +6,14 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+
+from runtime import Runtime
 from tests import media
+from tests.conftest import EXTERNAL, RQWorkers
+from tests.handlers.asset_helpers import project_for
+from tests.handlers.render_helpers import Cut
 from tests.support import ServerProcess, wait_for
 from tests.test_server_process import EMBEDDED_ENV
 
@@ -95,7 +102,7 @@ def test_stopping_the_server_mid_render_puts_it_back_for_the_next_start(
         server.start()
         state = http.get(url).json()["render"]
         assert state["status"] in ("pending", "processing"), state
-        assert "server shutdown" in (state["error"] or "")
+        assert "shutdown" in (state["error"] or "")
         assert state["output_key"] is None
         # The next start's reaper runs it again, from its first attempt.
         assert wait_for(encoding, 60, 0.05)
@@ -106,3 +113,32 @@ def test_stopping_the_server_mid_render_puts_it_back_for_the_next_start(
     finally:
         if server.proc and server.proc.poll() is None:
             server.stop(signal.SIGTERM)
+
+
+@pytest.mark.skipif(not EXTERNAL, reason="RQ workers run on the production-stack pass")
+def test_an_rq_worker_stopped_mid_render_hands_it_to_the_next_worker(
+    committed: Runtime, make_client, rq_workers: RQWorkers
+) -> None:
+    client: TestClient = make_client()
+    cut = Cut(client, project_for(client), size="1920x1080")
+    cut.ops({"op": "add_title", "track_id": cut.track, "text": "Still rendering",
+             "at": rt(0), "duration": rt(600 * RATE)})  # fmt: skip
+    render = cut.render(preset="high").json()["render"]
+
+    def encoding() -> bool:
+        state = cut.get(render["id"])
+        return state["status"] == "processing" and state["progress"] > 0
+
+    assert wait_for(encoding, 60, 0.05)
+    # SIGTERM: RQ's warm shutdown, which used to wait for the whole render.
+    rq_workers.stop()
+    state = cut.get(render["id"])
+    assert state["status"] == "pending" and state["attempts"] == 0, state
+    assert "shutdown" in state["error"] and state["output_key"] is None
+
+    # It went back to the queue: the next worker takes it.
+    rq_workers.start()
+    assert wait_for(encoding, 60, 0.05)
+    assert cut.get(render["id"])["attempts"] == 1
+    assert client.post(f"{cut.base}/renders/{render['id']}/cancel").status_code == 200
+    assert wait_for(lambda: cut.get(render["id"])["status"] == "cancelled", 10, 0.1)
