@@ -167,3 +167,17 @@ def test_rotated_or_resized_media_is_encoded(ramps: dict[str, SourceMedia], tmp_
     assert plan_work(tl, turned, PRESETS["high"], tmp_path / "x.mp4").stats()["copied_s"] == 0
     upright = {"turned": ramps["ramp"]}
     assert plan_work(tl, upright, PRESETS["draft"], tmp_path / "y.mp4").single is not None
+
+
+def test_a_cut_that_is_all_copies_runs_no_encoder(
+    ramps: dict[str, SourceMedia], tmp_path: Path
+) -> None:
+    tl = timeline(("Video", [clip("rampb", 100)]), ("Audio", []))
+    out = tmp_path / "copied.mp4"
+    work, seen = render(tl, ramps, out)
+    assert work.plans == [] and work.stats()["copied_s"] == 4.0
+    assert decode_errors(out) == ""
+    got = lumas(out)
+    assert len(got) == 100
+    assert max(abs(a - b) for a, b in zip(got, expected(list(range(100))), strict=True)) < 3
+    assert seen == sorted(seen) and 95 <= seen[-1] <= 100
