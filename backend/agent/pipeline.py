@@ -43,9 +43,9 @@ class Claim:
 
 
 class Interrupted(BaseException):
-    """The runner is shutting down: stop now, the asset resumes at the next start. A
-    BaseException, so no stage's `except Exception` can swallow it; raised from the progress
-    callback, it also kills a running ffmpeg (utils.ffmpeg)."""
+    """The server or worker is shutting down: stop now; the asset resumes later (at the next
+    start, or on another RQ worker). A BaseException, so no stage's `except Exception` can
+    swallow it; raised from the progress callback, it also kills a running ffmpeg."""
 
 
 def index_retry(runtime: Runtime) -> RetryPolicy:
@@ -240,7 +240,7 @@ def _give_up(tracker: _Tracker, stage: str, error: str, *, final: bool) -> None:
 
 def _put_back(tracker: _Tracker, stage: str) -> None:
     """Stopped by a shutdown: pending again, the attempt not counted; finished stages stay
-    finished and the interrupted one runs again at the next start."""
+    finished and the interrupted one runs again when the asset resumes."""
     note = "stopped by a shutdown of its server or worker; it continues where it stopped"
     with session_scope(tracker.runtime.sessions) as db:
         asset = db.get(Asset, tracker.claim.asset_id, with_for_update=True)

@@ -178,7 +178,7 @@ def _run(runtime: Runtime, claim: Claim, notifier: Notifier) -> str:
                 work,
                 output,
                 progress=progress.update,
-                # A server shutdown stops the encode too; the render resumes at the next start.
+                # A shutdown of this server or worker stops the encode too; it runs again later.
                 is_cancelled=lambda: (
                     runtime.queue.stopping() or cancel_requested(runtime, claim.render_id)
                 ),

@@ -113,8 +113,8 @@ def finish(
 
 
 def put_back(runtime: Runtime, render_id: uuid.UUID) -> None:
-    """Stopped by a shutdown, not by anyone's choice: pending again, the attempt not counted,
-    so the next start's reaper runs it from the beginning."""
+    """Stopped by a shutdown, not by anyone's choice: pending again, the attempt not counted;
+    it runs again from the beginning (next start's reaper, or another RQ worker)."""
     with session_scope(runtime.sessions) as db:
         row = db.get(Render, render_id, with_for_update=True)
         if row is None or row.status != "processing":
