@@ -13,15 +13,11 @@ from runtime import Runtime
 from tests import media
 from tests.conftest import EXTERNAL, RQWorkers
 from tests.handlers.asset_helpers import project_for
-from tests.handlers.render_helpers import Cut
+from tests.handlers.render_helpers import Cut, rt
 from tests.support import ServerProcess, wait_for
 from tests.test_server_process import EMBEDDED_ENV
 
-RATE = 24
-
-
-def rt(frames: int) -> dict:
-    return {"value": frames, "rate": RATE}
+RATE = 24  # render_helpers.rt's default rate
 
 
 def stop_cleanly(server: ServerProcess) -> str:
