@@ -164,6 +164,12 @@ def _chunks(gap: Interval, items: list[Interval], max_clips: int) -> list[Interv
     return out
 
 
+def video_slots(timeline: Timeline, sources: Mapping[str, SourceMedia]) -> list[list[Slot]]:
+    """Each visible video track's slots, bottom first: the layout the plan reads."""
+    clock = clock_of(timeline)
+    return [track_slots(t, clock, sources) for t in visible_tracks(timeline, "Video")]
+
+
 def _items(tracks: list[list[Slot]]) -> list[Interval]:
     return [(s.ext_start, s.ext_end) for slots in tracks for s in slots if s.kind != "blank"]
 
@@ -173,16 +179,12 @@ def _shown(segment: Segment, items: list[Interval]) -> int:
 
 
 def encode_runs(
-    timeline: Timeline,
-    sources: Mapping[str, SourceMedia],
-    segments: list[Segment],
-    max_clips: int = MAX_CLIPS_PER_RUN,
+    tracks: list[list[Slot]], segments: list[Segment], max_clips: int = MAX_CLIPS_PER_RUN
 ) -> list[list[int]]:
     """The encoded segments' indices grouped into ffmpeg runs, in order: one run encodes
     several short stretches (one process and encoder start instead of many), showing at most
     `max_clips` clips in all (a clip seen in two stretches is opened twice, so counts twice)."""
-    clock = clock_of(timeline)
-    items = _items([track_slots(t, clock, sources) for t in visible_tracks(timeline, "Video")])
+    items = _items(tracks)
     runs: list[list[int]] = []
     load = 0
     for i, seg in enumerate(segments):
@@ -199,8 +201,8 @@ def encode_runs(
 
 
 def plan_segments(
-    timeline: Timeline,
-    sources: Mapping[str, SourceMedia],
+    tracks: list[list[Slot]],
+    rate: Fraction,
     facts: Callable[[str], StreamFacts | None] | None,
     size: tuple[int, int],
     first: int,
@@ -210,11 +212,9 @@ def plan_segments(
     max_clips: int = MAX_CLIPS_PER_RUN,
 ) -> list[Segment]:
     """[first, last) as copied and encoded segments back to back (no copying without
-    `facts`)."""
-    clock = clock_of(timeline)
-    tracks = [track_slots(t, clock, sources) for t in visible_tracks(timeline, "Video")]
+    `facts`); `tracks` from `video_slots`."""
     copies = (
-        copy_segments(tracks, clock.rate, facts, size, first, last, min_copy=min_copy)
+        copy_segments(tracks, rate, facts, size, first, last, min_copy=min_copy)
         if facts is not None
         else []
     )

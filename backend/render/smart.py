@@ -20,7 +20,13 @@ from render.layout import output_size
 from render.packets import StreamFacts, stream_facts
 from render.plan import Preset, RenderPlan, SourceMedia
 from render.runner import RenderCancelled, cancel_watch, run_plan
-from render.segments import MAX_CLIPS_PER_RUN, Segment, encode_runs, plan_segments
+from render.segments import (
+    MAX_CLIPS_PER_RUN,
+    Segment,
+    encode_runs,
+    plan_segments,
+    video_slots,
+)
 from render.splice import Span, SpliceCancelled, splice
 
 # Shorter copies are not worth the extra encoder start they cost.
@@ -103,8 +109,9 @@ def plan_work(
     size = output_size(timeline.settings, preset.height)
     facts = probe_streams(sources, rate)
     sources = _steady(sources, facts)
+    tracks = video_slots(timeline, sources)
     segments = plan_segments(
-        timeline, sources, facts.get if smart else None, size, first, last,
+        tracks, rate, facts.get if smart else None, size, first, last,
         min_copy=MIN_COPY_S * rate, max_clips=max_clips,
     )  # fmt: skip
     duration = float(Fraction(last - first) / rate)
@@ -114,7 +121,7 @@ def plan_work(
         work.warnings = list(work.single.warnings)
         return work
     work.segments = segments
-    for r, run in enumerate(encode_runs(timeline, sources, segments, max_clips)):
+    for r, run in enumerate(encode_runs(tracks, segments, max_clips)):
         pieces = [(segments[i].start, segments[i].end) for i in run]
         out = str(workdir / f"pieces-{r}.mp4")
         work.plans.append(compile_pieces(timeline, sources, preset, out, pieces))

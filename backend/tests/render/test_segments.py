@@ -6,16 +6,17 @@ from fractions import Fraction
 
 from render.packets import StreamFacts
 from render.plan import SourceMedia
-from render.segments import Segment, encode_runs, plan_segments
+from render.segments import Segment, encode_runs, plan_segments, video_slots
 from tests.render.media import RATE, SIZE, clip, gap, solid, timeline, title, transition
 
 A = SourceMedia(path="/a.mp4", kind="video", duration_s=4, width=320, height=180, fps=Fraction(25))
+FPS = Fraction(RATE)
 SOURCES = {"a": A, "b": SourceMedia(**{**A.__dict__, "path": "/b.mp4"})}
 
 
 def facts(frames: int = 100, keys: tuple[int, ...] = (0, 25, 50, 75), **changes) -> StreamFacts:
     values = dict(
-        codec="h264", width=320, height=180, rate=Fraction(RATE), pix_fmt="yuv420p",
+        codec="h264", width=320, height=180, rate=FPS, pix_fmt="yuv420p",
         frames=frames, keyframes=keys, nal_length_size=4, copyable=True, reason=None,
     )  # fmt: skip
     return StreamFacts(**{**values, **changes})
@@ -24,7 +25,9 @@ def facts(frames: int = 100, keys: tuple[int, ...] = (0, 25, 50, 75), **changes)
 def plan(tl, found: StreamFacts | None = None, first: int = 0, last: int | None = None, **kw):
     info = found or facts()
     end = last if last is not None else 100
-    return plan_segments(tl, SOURCES, lambda _path: info, SIZE, first, end, min_copy=25, **kw)
+    return plan_segments(
+        video_slots(tl, SOURCES), FPS, lambda _path: info, SIZE, first, end, min_copy=25, **kw
+    )
 
 
 def test_a_whole_clip_on_keyframes_is_copied_in_one_piece() -> None:
@@ -85,11 +88,12 @@ def test_media_that_does_not_match_the_output_is_encoded() -> None:
         facts(rate=Fraction(30)),
     ):
         assert plan(tl, found) == [Segment(0, 100)], found
-    assert plan_segments(tl, SOURCES, None, SIZE, 0, 100, min_copy=25) == [Segment(0, 100)]
+    unread = plan_segments(video_slots(tl, SOURCES), FPS, None, SIZE, 0, 100, min_copy=25)
+    assert unread == [Segment(0, 100)]
     turned = {"a": SourceMedia(**{**A.__dict__, "rotation": 90})}
-    assert plan_segments(tl, turned, lambda _p: facts(), SIZE, 0, 100, min_copy=25) == [
-        Segment(0, 100)
-    ]
+    assert plan_segments(
+        video_slots(tl, turned), FPS, lambda _p: facts(), SIZE, 0, 100, min_copy=25
+    ) == [Segment(0, 100)]
 
 
 def test_a_copy_never_reads_past_the_media_and_ends_at_its_last_frame() -> None:
@@ -112,7 +116,9 @@ def test_a_range_copies_only_inside_it() -> None:
 
 def test_long_cuts_are_encoded_a_bounded_number_of_clips_at_a_time() -> None:
     tl = timeline(("Video", [solid(c, 5) for c in ["red", "blue"] * 30]))
-    segments = plan_segments(tl, SOURCES, None, SIZE, 0, 300, min_copy=25, max_clips=24)
+    segments = plan_segments(
+        video_slots(tl, SOURCES), FPS, None, SIZE, 0, 300, min_copy=25, max_clips=24
+    )
     assert [(s.start, s.end) for s in segments] == [(0, 120), (120, 240), (240, 300)]
     assert not any(s.copied for s in segments)
 
@@ -124,5 +130,5 @@ def test_encoded_stretches_share_a_run_up_to_the_clip_limit() -> None:
     assert [s.copied for s in segments] == [True, False, True, False]
     # Each encoded stretch shows the clip and one title; the clip, opened once per
     # stretch, counts twice.
-    assert encode_runs(tl, SOURCES, segments, max_clips=4) == [[1, 3]]
-    assert encode_runs(tl, SOURCES, segments, max_clips=3) == [[1], [3]]
+    assert encode_runs(video_slots(tl, SOURCES), segments, max_clips=4) == [[1, 3]]
+    assert encode_runs(video_slots(tl, SOURCES), segments, max_clips=3) == [[1], [3]]
